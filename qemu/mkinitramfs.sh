@@ -1,0 +1,47 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the guest's initramfs: busybox, the init script, the kselftests and
+# the shared libraries their binaries need, copied from the host.
+#
+# usage: qemu/mkinitramfs.sh OUT.cpio.gz KSELFTEST_DIR [EXTRA_DIR...]
+# Each EXTRA_DIR is copied to the root of the image as it is.
+set -eu
+
+out=$1
+kst=$2
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \
+	 "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc" "$root/root"
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+cp "$here/init" "$root/init"
+cp "$here/run-kselftests" "$root/bin/run-kselftests"
+chmod 755 "$root/init" "$root/bin/run-kselftests"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+
+cp -a "$kst" "$root/kselftest"
+for d in "$@"; do
+	cp -a "$d/." "$root/"
+done
+
+# Shared libraries of every ELF executable in the image, with their paths.
+find "$root" -type f -perm -u+x | while read -r f; do
+	head -c 4 "$f" | grep -q ELF || continue
+	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' || true
+done | sort -u | while read -r lib; do
+	[ -e "$root$lib" ] && continue
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+
+(cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 > "$out.tmp"
+mv "$out.tmp" "$out"
+echo "  INITRD  $(basename "$out") ($(du -h "$out" | cut -f1))"

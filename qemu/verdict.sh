@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Judge a guest log: every kselftest result, the guest's completion, and the
+# kernel log.  A passing test still fails the run when the kernel splatted.
+# Prints each failure, then the totals alone on the last line:
+#   N passed, N failed, N skipped
+# Counting is per test case: a binary with a KTAP "Totals" line contributes
+# its counts, any other binary counts as one.
+#
+# usage: qemu/verdict.sh GUEST_LOG
+set -u
+log=$1
+
+awk '
+function flush_binary(result, name,    crashed) {
+	if (have_totals) {
+		pass += t_pass; fail += t_fail; skip += t_skip
+		crashed = (result == "not ok" && t_fail == 0)
+		if (crashed) { fail++; print "FAIL " name " (exited after its tests)" }
+	} else if (result == "ok" && is_skip) {
+		skip++
+	} else if (result == "ok") {
+		pass++
+	} else {
+		fail++
+	}
+	have_totals = 0
+}
+/^# selftests: / { have_totals = 0; next }
+/^# # Totals: pass:/ {
+	have_totals = 1
+	for (i = 1; i <= NF; i++) {
+		split($i, kv, ":")
+		if (kv[1] == "pass") t_pass = kv[2]
+		if (kv[1] == "fail" || kv[1] == "error") t_fail_acc += kv[2]
+		if (kv[1] == "skip") t_skip = kv[2]
+	}
+	t_fail = t_fail_acc; t_fail_acc = 0
+	next
+}
+/^(# )+not ok / { print "FAIL " $0; next }
+/^(not )?ok [0-9]+ selftests: / {
+	result = ($1 == "not") ? "not ok" : "ok"
+	is_skip = ($0 ~ /# SKIP/)
+	name = $0; sub(/^(not )?ok [0-9]+ selftests: /, "", name)
+	if (result == "not ok") print "FAIL " name
+	flush_binary(result, name)
+	binaries++
+}
+/^SYSGENID-GUEST-DONE/ { done = 1 }
+# Test output is indented with "# "; anything else is the kernel speaking.
+!/^#/ && /BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|UBSAN:|KASAN:|INFO: task .* blocked|possible (recursive|circular) locking|unreferenced object/ {
+	splats++; print "SPLAT " $0
+}
+END {
+	if (!done) { print "FAIL guest did not finish (timeout, panic or hang)"; fail++ }
+	if (binaries == 0) { print "FAIL no kselftest ran"; fail++ }
+	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
+	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
+	exit (fail > 0)
+}' "$log"

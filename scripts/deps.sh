@@ -1,0 +1,26 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Install what building and testing needs, on Debian 12.  Does nothing when
+# everything is already there.
+set -eu
+
+PKGS="linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
+cpio xz-utils gzip kmod rsync ccache qemu-system-x86 busybox-static socat
+python3 hyperfine"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: need root to apt-get install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
