@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * System Generation ID: tell userspace that the system was snapshotted,
+ * restored or cloned.
+ *
+ * Software that keeps world-unique state in memory (the key of a userspace
+ * PRNG, UUIDs, nonces, session keys) breaks when the machine it runs on is
+ * restored twice from one snapshot: both copies continue from the same state
+ * and repeat each other's "unique" values.  The kernel keeps a system
+ * generation counter that increases whenever such an event is detected (the
+ * ACPI VM Generation ID changed) or announced by privileged software (a
+ * container restore tool).  Userspace compares the counter against the value
+ * it saw when it built its state and regenerates that state on a change.
+ *
+ * The counter is 64 bits wide, starts at 0 at boot and never decreases.  The
+ * char device's read() and write() carry its low 32 bits (the 2021 v7 ABI);
+ * SYSGENID_GET_GENERATION and the mmap page give the full value.  Compare
+ * generations for equality: a changed value is what matters, not by how much.
+ *
+ * /dev/sysgenid, per open file (a "watcher"):
+ *
+ * open()   the file starts up to date: it has acknowledged the current
+ *          generation.
+ * read()   blocks until the generation differs from the one this file
+ *          acknowledged, then returns the low 32 bits of the current
+ *          generation as a native-endian __u32 (4 bytes).  It keeps returning
+ *          at once until the new value is acknowledged.
+ *          EAGAIN:  O_NONBLOCK and the file is up to date.
+ *          EINVAL:  buffer shorter than 4 bytes (a 0-byte read returns 0).
+ *          EINTR:   a signal arrived while blocked.
+ * write()  acknowledges the current generation: exactly 4 bytes holding its
+ *          low 32 bits.  Returns 4.
+ *          EINVAL:  size other than 4, or a value that is not the current
+ *                   generation (it changed again: read it and retry).
+ * poll()   EPOLLIN | EPOLLRDNORM while the file has not acknowledged the
+ *          current generation.
+ * mmap()   exactly one page at offset 0, readable only (PROT_READ; MAP_SHARED
+ *          or MAP_PRIVATE), laid out as struct sysgenid_page.  The mapping can
+ *          never become writable or executable: mprotect() adding PROT_WRITE
+ *          or PROT_EXEC fails with EACCES.
+ *          EINVAL:  length is not one page, or the offset is not 0.
+ *          EPERM:   PROT_WRITE or PROT_EXEC requested.
+ *
+ * Reading never needs privileges; only SYSGENID_TRIGGER_GEN_UPDATE does.
+ */
+#ifndef _UAPI_LINUX_SYSGENID_H
+#define _UAPI_LINUX_SYSGENID_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SYSGENID_IOCTL			0xE4
+
+/*
+ * SYSGENID_SET_WATCHER_TRACKING - opt this file in (arg != 0) or out (arg == 0)
+ * of watcher tracking.  SYSGENID_WAIT_WATCHERS waits for every tracked file
+ * to acknowledge the current generation.  Files start untracked; closing a
+ * file stops tracking it.  Returns 0.
+ */
+#define SYSGENID_SET_WATCHER_TRACKING	_IO(SYSGENID_IOCTL, 1)
+
+/*
+ * SYSGENID_WAIT_WATCHERS - block until every tracked file has acknowledged
+ * the current generation.  arg is a timeout in milliseconds, 0 meaning none.
+ * Returns 0 once no tracked file is outdated.
+ * EINTR:  the calling file itself has not acknowledged the current
+ *         generation (also when a bump happens while waiting), or a signal
+ *         arrived: handle the new generation, acknowledge it and retry.
+ * ETIME:  the timeout expired first.
+ */
+#define SYSGENID_WAIT_WATCHERS		_IO(SYSGENID_IOCTL, 2)
+
+/*
+ * SYSGENID_TRIGGER_GEN_UPDATE - start a new generation, for software-driven
+ * snapshot/restore (a container restore tool).  arg is the minimum value of
+ * the new generation: it becomes max(arg, current + 1).  Returns 0.
+ * EACCES:     the caller lacks CAP_CHECKPOINT_RESTORE and CAP_SYS_ADMIN in
+ *             the initial user namespace (capabilities in a child user
+ *             namespace do not count: the generation is system-wide).
+ * EOVERFLOW:  the generation is already at its largest value.
+ */
+#define SYSGENID_TRIGGER_GEN_UPDATE	_IO(SYSGENID_IOCTL, 3)
+
+/*
+ * SYSGENID_GET_GENERATION - store the full 64-bit generation at the __u64
+ * pointed to by arg.  Never blocks and does not acknowledge anything.
+ * Returns 0.
+ * EFAULT:  arg is not a writable __u64.
+ */
+#define SYSGENID_GET_GENERATION		_IOR(SYSGENID_IOCTL, 4, __u64)
+
+/**
+ * struct sysgenid_page - layout of the page mapped by mmap() on /dev/sysgenid
+ * @generation32: low 32 bits of the generation (offset 0, the v7 ABI).
+ * @reserved:     always 0.
+ * @generation:   the full 64-bit generation (offset 8).
+ *
+ * The rest of the page reads as 0.  The kernel updates @generation before
+ * @generation32.  A 64-bit reader loads @generation with one aligned load.  A
+ * 32-bit reader, which cannot load @generation atomically, reads
+ * @generation32, then the high and the low half of @generation, then
+ * @generation32 again, and retries unless both @generation32 reads equal the
+ * low half (or uses SYSGENID_GET_GENERATION).
+ */
+struct sysgenid_page {
+	__u32 generation32;
+	__u32 reserved;
+	__u64 generation;
+};
+
+#endif /* _UAPI_LINUX_SYSGENID_H */

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * System Generation ID: a system-wide counter that increases whenever the
+ * machine may have been duplicated (VM snapshot restore or clone, container
+ * restore), so that userspace can regenerate random state and unique IDs
+ * before reusing them.
+ *
+ * The counter is published to three views, always by sysgenid_publish():
+ * the per-file state behind /dev/sysgenid (read/poll/write), the read-only
+ * page userspace can mmap, and the vDSO data page.  Backends only ever call
+ * sysgenid_bump_generation(); the VM Generation ID backend is the vmfork
+ * notifier of drivers/virt/vmgenid.c, which already reseeds the CRNG.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/notifier.h>
+#include <linux/poll.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sysgenid.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+#include <linux/wait.h>
+#include <uapi/linux/sysgenid.h>
+
+/* Per open file of /dev/sysgenid: one watcher. */
+struct sysgenid_file {
+	u64 acked;		/* generation this file last acknowledged */
+	bool tracked;		/* counted by SYSGENID_WAIT_WATCHERS */
+};
+
+static struct {
+	atomic64_t generation;
+	/* Serializes bumps with acks and tracking changes. */
+	spinlock_t lock;
+	unsigned int tracked;	/* files with tracking on */
+	unsigned int outdated;	/* tracked files that have not acked */
+	wait_queue_head_t read_wq;	/* read() and poll() */
+	wait_queue_head_t outdated_wq;	/* SYSGENID_WAIT_WATCHERS */
+	struct sysgenid_page *page;
+} sysgenid = {
+	.generation	= ATOMIC64_INIT(0),
+	.lock		= __SPIN_LOCK_UNLOCKED(sysgenid.lock),
+	.read_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.read_wq),
+	.outdated_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.outdated_wq),
+};
+
+u64 sysgenid_get_generation(void)
+{
+	/* Pairs with atomic64_set_release() in sysgenid_publish(). */
+	return atomic64_read_acquire(&sysgenid.generation);
+}
+EXPORT_SYMBOL_GPL(sysgenid_get_generation);
+
+static void sysgenid_page_publish(struct sysgenid_page *page, u64 gen)
+{
+#if BITS_PER_LONG == 64
+	WRITE_ONCE(page->generation, gen);
+#else
+	u32 *lo = (u32 *)&page->generation + IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);
+	u32 *hi = (u32 *)&page->generation + !IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);
+
+	WRITE_ONCE(*lo, lower_32_bits(gen));
+	/*
+	 * Low half first: a 32-bit reader that sees the new high half also
+	 * sees the new low half.  Pairs with the reader's read barrier between
+	 * its high and low loads (see struct sysgenid_page).
+	 */
+	smp_wmb();
+	WRITE_ONCE(*hi, upper_32_bits(gen));
+#endif
+	/*
+	 * The full value is visible before the v7 u32 field changes.  Pairs
+	 * with a 32-bit reader's read barrier after its first generation32 load.
+	 */
+	smp_wmb();
+	WRITE_ONCE(page->generation32, lower_32_bits(gen));
+}
+
+/*
+ * Make @gen the current generation in every view.  Every view is written
+ * before the value read() and poll() compare against, so a task woken by
+ * the change finds the new value wherever it looks.
+ */
+static void sysgenid_publish(u64 gen)
+{
+	lockdep_assert_held(&sysgenid.lock);
+
+	sysgenid_page_publish(sysgenid.page, gen);
+	/* Pairs with atomic64_read_acquire() in sysgenid_get_generation(). */
+	atomic64_set_release(&sysgenid.generation, gen);
+
+	/* Every tracked file is outdated now, whatever it was before. */
+	sysgenid.outdated = sysgenid.tracked;
+}
+
+static int sysgenid_bump(u64 min_gen)
+{
+	unsigned long flags;
+	u64 cur;
+
+	spin_lock_irqsave(&sysgenid.lock, flags);
+	cur = atomic64_read(&sysgenid.generation);
+	if (cur == U64_MAX) {
+		spin_unlock_irqrestore(&sysgenid.lock, flags);
+		return -EOVERFLOW;
+	}
+	sysgenid_publish(max(min_gen, cur + 1));
+	spin_unlock_irqrestore(&sysgenid.lock, flags);
+
+	wake_up_interruptible(&sysgenid.read_wq);
+	wake_up_interruptible(&sysgenid.outdated_wq);
+	return 0;
+}
+
+/**
+ * sysgenid_bump_generation() - start a new system generation
+ *
+ * For backends that detect that the system was restored or cloned.  Safe
+ * from any context, including hard interrupts.  At U64_MAX the generation
+ * stays where it is.
+ */
+void sysgenid_bump_generation(void)
+{
+	if (sysgenid_bump(0))
+		pr_warn_once("generation counter exhausted\n");
+}
+EXPORT_SYMBOL_GPL(sysgenid_bump_generation);
+
+static bool sysgenid_file_outdated(const struct sysgenid_file *sf)
+{
+	return READ_ONCE(sf->acked) != sysgenid_get_generation();
+}
+
+static void sysgenid_put_outdated(void)
+{
+	lockdep_assert_held(&sysgenid.lock);
+
+	if (!--sysgenid.outdated)
+		wake_up_interruptible(&sysgenid.outdated_wq);
+}
+
+static void sysgenid_set_tracking(struct sysgenid_file *sf, bool track)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sysgenid.lock, flags);
+	if (sf->tracked != track) {
+		sf->tracked = track;
+		if (track) {
+			sysgenid.tracked++;
+			if (sysgenid_file_outdated(sf))
+				sysgenid.outdated++;
+		} else {
+			sysgenid.tracked--;
+			if (sysgenid_file_outdated(sf))
+				sysgenid_put_outdated();
+		}
+	}
+	spin_unlock_irqrestore(&sysgenid.lock, flags);
+}
+
+static int sysgenid_open(struct inode *inode, struct file *file)
+{
+	struct sysgenid_file *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return -ENOMEM;
+	sf->acked = sysgenid_get_generation();
+	file->private_data = sf;
+
+	return nonseekable_open(inode, file);
+}
+
+static int sysgenid_release(struct inode *inode, struct file *file)
+{
+	struct sysgenid_file *sf = file->private_data;
+
+	sysgenid_set_tracking(sf, false);
+	kfree(sf);
+	return 0;
+}
+
+static ssize_t sysgenid_read(struct file *file, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct sysgenid_file *sf = file->private_data;
+	u32 gen;
+	int ret;
+
+	if (!count)
+		return 0;
+	if (count < sizeof(gen))
+		return -EINVAL;
+
+	if (!sysgenid_file_outdated(sf)) {
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = wait_event_interruptible(sysgenid.read_wq,
+					       sysgenid_file_outdated(sf));
+		if (ret)
+			return ret;
+	}
+
+	gen = lower_32_bits(sysgenid_get_generation());
+	if (copy_to_user(buf, &gen, sizeof(gen)))
+		return -EFAULT;
+	return sizeof(gen);
+}
+
+static ssize_t sysgenid_write(struct file *file, const char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	struct sysgenid_file *sf = file->private_data;
+	unsigned long flags;
+	ssize_t ret = count;
+	u64 cur;
+	u32 val;
+
+	if (count != sizeof(val))
+		return -EINVAL;
+	if (copy_from_user(&val, buf, sizeof(val)))
+		return -EFAULT;
+
+	spin_lock_irqsave(&sysgenid.lock, flags);
+	cur = atomic64_read(&sysgenid.generation);
+	if (val != lower_32_bits(cur)) {
+		ret = -EINVAL;
+	} else if (sf->acked != cur) {
+		WRITE_ONCE(sf->acked, cur);
+		if (sf->tracked)
+			sysgenid_put_outdated();
+	}
+	spin_unlock_irqrestore(&sysgenid.lock, flags);
+
+	return ret;
+}
+
+static __poll_t sysgenid_poll(struct file *file, poll_table *wait)
+{
+	struct sysgenid_file *sf = file->private_data;
+
+	poll_wait(file, &sysgenid.read_wq, wait);
+	return sysgenid_file_outdated(sf) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static long sysgenid_wait_watchers(struct sysgenid_file *sf,
+				   unsigned long timeout_ms)
+{
+	ktime_t timeout = KTIME_MAX;
+	long ret;
+
+	/* 0 means no timeout; one too large to express in ns is as good. */
+	if (timeout_ms && timeout_ms < KTIME_MAX / NSEC_PER_MSEC)
+		timeout = ms_to_ktime(timeout_ms);
+
+	ret = wait_event_interruptible_hrtimeout(sysgenid.outdated_wq,
+						 !READ_ONCE(sysgenid.outdated) ||
+						 sysgenid_file_outdated(sf),
+						 timeout);
+	/*
+	 * An outdated caller must handle the new generation first; a restart
+	 * after a signal would start the whole timeout over.
+	 */
+	if (sysgenid_file_outdated(sf) || ret == -ERESTARTSYS)
+		return -EINTR;
+	return ret;
+}
+
+static long sysgenid_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct sysgenid_file *sf = file->private_data;
+
+	switch (cmd) {
+	case SYSGENID_SET_WATCHER_TRACKING:
+		sysgenid_set_tracking(sf, arg);
+		return 0;
+	case SYSGENID_WAIT_WATCHERS:
+		return sysgenid_wait_watchers(sf, arg);
+	case SYSGENID_TRIGGER_GEN_UPDATE:
+		/*
+		 * The generation is system-wide: capabilities held in a user
+		 * namespace an unprivileged user created do not count.
+		 */
+		if (!checkpoint_restore_ns_capable(&init_user_ns))
+			return -EACCES;
+		return sysgenid_bump(arg);
+	case SYSGENID_GET_GENERATION:
+		return put_user(sysgenid_get_generation(), (u64 __user *)arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int sysgenid_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (vma->vm_pgoff || vma_pages(vma) != 1)
+		return -EINVAL;
+	if (vma->vm_flags & (VM_WRITE | VM_EXEC))
+		return -EPERM;
+
+	/* No mprotect() can make the page writable or executable later. */
+	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE | VM_MAYEXEC);
+	return vm_insert_page(vma, vma->vm_start, virt_to_page(sysgenid.page));
+}
+
+static const struct file_operations sysgenid_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sysgenid_open,
+	.release	= sysgenid_release,
+	.read		= sysgenid_read,
+	.write		= sysgenid_write,
+	.poll		= sysgenid_poll,
+	.unlocked_ioctl	= sysgenid_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= sysgenid_mmap,
+};
+
+static struct miscdevice sysgenid_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "sysgenid",
+	.fops	= &sysgenid_fops,
+	/* Reading and acking are harmless; triggering checks capabilities. */
+	.mode	= 0666,
+};
+
+#if IS_ENABLED(CONFIG_VMGENID)
+/* vmgenid.c calls the chain once per change of the VM Generation ID. */
+static int sysgenid_vmfork(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	sysgenid_bump_generation();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block sysgenid_vmfork_nb = {
+	.notifier_call = sysgenid_vmfork,
+};
+
+static int __init sysgenid_vmgenid_init(void)
+{
+	return register_random_vmfork_notifier(&sysgenid_vmfork_nb);
+}
+#else
+static int __init sysgenid_vmgenid_init(void)
+{
+	return 0;
+}
+#endif
+
+/*
+ * drivers/misc/ links before drivers/virt/, so when both are built in the
+ * notifier is registered before vmgenid can report a change.
+ */
+static int __init sysgenid_init(void)
+{
+	int ret;
+
+	sysgenid.page = (struct sysgenid_page *)get_zeroed_page(GFP_KERNEL);
+	if (!sysgenid.page)
+		return -ENOMEM;
+
+	ret = misc_register(&sysgenid_misc);
+	if (ret)
+		goto err_page;
+
+	ret = sysgenid_vmgenid_init();
+	if (ret)
+		goto err_misc;
+	return 0;
+
+err_misc:
+	misc_deregister(&sysgenid_misc);
+err_page:
+	free_page((unsigned long)sysgenid.page);
+	pr_err("initialization failed: %d\n", ret);
+	return ret;
+}
+device_initcall(sysgenid_init);
