@@ -32,6 +32,10 @@
 #include <linux/user_namespace.h>
 #include <linux/wait.h>
 #include <uapi/linux/sysgenid.h>
+#ifdef CONFIG_VDSO_SYSGENID
+#include <vdso/datapage.h>
+#include <vdso/vsyscall.h>
+#endif
 
 /* Per open file of /dev/sysgenid: one watcher. */
 struct sysgenid_file {
@@ -87,6 +91,18 @@ static void sysgenid_page_publish(struct sysgenid_page *page, u64 gen)
 	WRITE_ONCE(page->generation32, lower_32_bits(gen));
 }
 
+#ifdef CONFIG_VDSO_SYSGENID
+static void sysgenid_vdso_publish(u64 gen)
+{
+	/* Pairs with smp_load_acquire() in __cvdso_sysgenid_get_data(). */
+	smp_store_release(&__arch_get_k_vdso_sysgenid_data()->generation, gen);
+}
+#else
+static void sysgenid_vdso_publish(u64 gen)
+{
+}
+#endif
+
 /*
  * Make @gen the current generation in every view.  Every view is written
  * before the value read() and poll() compare against, so a task woken by
@@ -97,6 +113,7 @@ static void sysgenid_publish(u64 gen)
 	lockdep_assert_held(&sysgenid.lock);
 
 	sysgenid_page_publish(sysgenid.page, gen);
+	sysgenid_vdso_publish(gen);
 	/* Pairs with atomic64_read_acquire() in sysgenid_get_generation(). */
 	atomic64_set_release(&sysgenid.generation, gen);
 
@@ -118,8 +135,12 @@ static int sysgenid_bump(u64 min_gen)
 	sysgenid_publish(max(min_gen, cur + 1));
 	spin_unlock_irqrestore(&sysgenid.lock, flags);
 
-	wake_up_interruptible(&sysgenid.read_wq);
-	wake_up_interruptible(&sysgenid.outdated_wq);
+	/*
+	 * Wake every waiter: epoll entries added with EPOLLEXCLUSIVE are
+	 * exclusive waiters, and each may stand for a different file.
+	 */
+	wake_up_interruptible_all(&sysgenid.read_wq);
+	wake_up_interruptible_all(&sysgenid.outdated_wq);
 	return 0;
 }
 
@@ -147,7 +168,7 @@ static void sysgenid_put_outdated(void)
 	lockdep_assert_held(&sysgenid.lock);
 
 	if (!--sysgenid.outdated)
-		wake_up_interruptible(&sysgenid.outdated_wq);
+		wake_up_interruptible_all(&sysgenid.outdated_wq);
 }
 
 static void sysgenid_set_tracking(struct sysgenid_file *sf, bool track)
@@ -304,6 +325,23 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/*
+ * Faulted in rather than inserted at mmap() time, so that the page comes
+ * back after madvise(MADV_DONTNEED) or any other zap of the range.
+ */
+static vm_fault_t sysgenid_vm_fault(struct vm_fault *vmf)
+{
+	struct page *page = virt_to_page(sysgenid.page);
+
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct sysgenid_vm_ops = {
+	.fault = sysgenid_vm_fault,
+};
+
 static int sysgenid_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	if (vma->vm_pgoff || vma_pages(vma) != 1)
@@ -313,7 +351,8 @@ static int sysgenid_mmap(struct file *file, struct vm_area_struct *vma)
 
 	/* No mprotect() can make the page writable or executable later. */
 	vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, VM_MAYWRITE | VM_MAYEXEC);
-	return vm_insert_page(vma, vma->vm_start, virt_to_page(sysgenid.page));
+	vma->vm_ops = &sysgenid_vm_ops;
+	return 0;
 }
 
 static const struct file_operations sysgenid_fops = {
