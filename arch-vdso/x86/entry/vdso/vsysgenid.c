@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <linux/types.h>
+
+#include "../../../../lib/vdso/sysgenid.c"
+
+__u64 __vdso_sysgenid_get(void)
+{
+	return __cvdso_sysgenid_get();
+}
+
+__u64 sysgenid_get(void) __attribute__((weak, alias("__vdso_sysgenid_get")));
