@@ -14,6 +14,6 @@
  * Returns:	the 64-bit system generation; its low 32 bits are what read()
  *		on /dev/sysgenid returns.
  */
-extern __u64 __vdso_sysgenid_get(void);
+__u64 __vdso_sysgenid_get(void);
 
 #endif /* _VDSO_SYSGENID_H */

@@ -8,4 +8,4 @@ __u64 __vdso_sysgenid_get(void)
 	return __cvdso_sysgenid_get();
 }
 
-__u64 sysgenid_get(void) __attribute__((weak, alias("__vdso_sysgenid_get")));
+__u64 sysgenid_get(void) __weak __alias(__vdso_sysgenid_get);
