@@ -48,6 +48,7 @@ function flush_binary(result, name,    crashed) {
 	flush_binary(result, name)
 	binaries++
 }
+/^1\.\.[0-9]+$/ { planned = substr($0, 4) + 0 }
 /^SYSGENID-GUEST-DONE/ { done = 1 }
 # Test output is indented with "# "; anything else is the kernel speaking.
 !/^#/ && /BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|UBSAN:|KASAN:|INFO: task .* blocked|possible (recursive|circular) locking|unreferenced object/ {
@@ -56,6 +57,7 @@ function flush_binary(result, name,    crashed) {
 END {
 	if (!done) { print "FAIL guest did not finish (timeout, panic or hang)"; fail++ }
 	if (binaries == 0) { print "FAIL no kselftest ran"; fail++ }
+	if (binaries < planned) { printf "FAIL only %d of %d planned tests reported\n", binaries, planned; fail++ }
 	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0)
