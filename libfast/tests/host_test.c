@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libfast tests that need no SysGenID kernel: the vDSO lookup against the
+ * host's real vDSO, the library's behaviour when no generation source
+ * exists (each backend forced in turn), ChaCha20 against RFC 8439, and the
+ * generator's rekeying against a fake generation page.
+ *
+ * Built twice: against the archive with the internal cases, and with
+ * LIBFAST_PUBLIC_ONLY against the shared object.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/sysgenid.h>
+
+#include <sysgenid/sysgenid.h>
+
+#include "ktap.h"
+#include "seccomp_filter.h"
+
+#ifndef LIBFAST_PUBLIC_ONLY
+#include "internal.h"
+#include "vdso.h"
+#endif
+
+#define DEV	"/dev/sysgenid"
+
+#ifdef LIBFAST_PUBLIC_ONLY
+#define SUITE	"libfast_host_test_shared"
+#else
+#define SUITE	"libfast_host_test"
+#endif
+
+typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
+
+static bool have_device(void)
+{
+	struct stat st;
+
+	return stat(DEV, &st) == 0;
+}
+
+static bool have_vdso_sysgenid(void)
+{
+	return sysgenid_vdso_sym("__vdso_sysgenid_get", "LINUX_2.6") != NULL;
+}
+
+static int64_t ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static enum test_result test_vdso_present(void)
+{
+	if (!getauxval(AT_SYSINFO_EHDR))
+		SKIP("the kernel mapped no vDSO");
+	return TEST_PASS;
+}
+
+static enum test_result test_vdso_clock_gettime(void)
+{
+	clock_gettime_fn vdso_cgt;
+	struct timespec t0, v, t1;
+	int ret;
+
+	if (!getauxval(AT_SYSINFO_EHDR))
+		SKIP("the kernel mapped no vDSO");
+	vdso_cgt = (clock_gettime_fn)sysgenid_vdso_sym("__vdso_clock_gettime", "LINUX_2.6");
+	CHECK(vdso_cgt, "__vdso_clock_gettime@LINUX_2.6 not found");
+	CHECK((void *)vdso_cgt == sysgenid_vdso_sym("__vdso_clock_gettime", NULL),
+	      "lookup without a version found another address");
+
+	/* The vDSO's reading must fall between two readings taken around it. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ret = vdso_cgt(CLOCK_MONOTONIC, &v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(ret == 0, "__vdso_clock_gettime returned %d", ret);
+	CHECK(ts_ns(&t0) <= ts_ns(&v) && ts_ns(&v) <= ts_ns(&t1),
+	      "monotonic %lld not within [%lld, %lld]", (long long)ts_ns(&v),
+	      (long long)ts_ns(&t0), (long long)ts_ns(&t1));
+
+	clock_gettime(CLOCK_REALTIME, &t0);
+	ret = vdso_cgt(CLOCK_REALTIME, &v);
+	CHECK(ret == 0, "__vdso_clock_gettime returned %d", ret);
+	CHECK(llabs(ts_ns(&v) - ts_ns(&t0)) < 1000000000LL, "realtime differs by %lld ns",
+	      (long long)(ts_ns(&v) - ts_ns(&t0)));
+	return TEST_PASS;
+}
+
+static enum test_result test_vdso_rejects_mismatch(void)
+{
+	if (!getauxval(AT_SYSINFO_EHDR))
+		SKIP("the kernel mapped no vDSO");
+	CHECK(!sysgenid_vdso_sym("__vdso_clock_gettime", "LINUX_9.9"),
+	      "found a version that does not exist");
+	CHECK(!sysgenid_vdso_sym("__vdso_no_such_function", NULL), "found a nonexistent name");
+	CHECK(!sysgenid_vdso_sym("__vdso_clock_gettim", NULL), "found a prefix of a name");
+	CHECK(!sysgenid_vdso_sym(NULL, NULL), "NULL name not rejected");
+	return TEST_PASS;
+}
+
+static enum test_result test_vdso_sysgenid_absent(void)
+{
+	if (!getauxval(AT_SYSINFO_EHDR))
+		SKIP("the kernel mapped no vDSO");
+	if (have_vdso_sysgenid())
+		SKIP("this kernel has __vdso_sysgenid_get: libfast_guest_test covers it");
+	return TEST_PASS;
+}
+
+#ifndef LIBFAST_PUBLIC_ONLY
+static enum test_result test_vdso_hash_tables_agree(void)
+{
+	static const char *const names[] = {
+		"__vdso_clock_gettime", "__vdso_gettimeofday", "__vdso_time",
+		"__vdso_getcpu", "__vdso_clock_getres",
+	};
+	size_t i, found = 0;
+
+	if (!getauxval(AT_SYSINFO_EHDR))
+		SKIP("the kernel mapped no vDSO");
+	if (!sysgenid__vdso_lookup("__vdso_clock_gettime", "LINUX_2.6", VDSO_HASH_GNU) ||
+	    !sysgenid__vdso_lookup("__vdso_clock_gettime", "LINUX_2.6", VDSO_HASH_SYSV))
+		SKIP("the vDSO lacks DT_GNU_HASH or DT_HASH");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		void *gnu = sysgenid__vdso_lookup(names[i], "LINUX_2.6", VDSO_HASH_GNU);
+		void *sysv = sysgenid__vdso_lookup(names[i], "LINUX_2.6", VDSO_HASH_SYSV);
+
+		CHECK(gnu == sysv, "%s: DT_GNU_HASH gives %p, DT_HASH %p", names[i], gnu, sysv);
+		found += gnu != NULL;
+	}
+	diag("%zu of %zu names found through both tables", found, i);
+	CHECK(!sysgenid__vdso_lookup("__vdso_sysgenid_get", "LINUX_2.6", VDSO_HASH_SYSV) ==
+	      !sysgenid__vdso_lookup("__vdso_sysgenid_get", "LINUX_2.6", VDSO_HASH_GNU),
+	      "the tables disagree about __vdso_sysgenid_get");
+	return TEST_PASS;
+}
+#endif
+
+static bool contains(const char *haystack, const char *needle)
+{
+	return haystack && strstr(haystack, needle);
+}
+
+/* In a child: the one-shot init must see the environment it was given. */
+static enum test_result child_no_source(void)
+{
+	struct sysgenid_cookie cookie;
+	enum sysgenid_backend which = SYSGENID_BACKEND_MMAP;
+	const char *why = NULL;
+	uint64_t gen = 42;
+	int ret;
+
+	if (have_device() || have_vdso_sysgenid())
+		SKIP("this kernel has SysGenID: libfast_guest_test covers it");
+	unsetenv("SYSGENID_BACKEND");
+
+	ret = sysgenid_init();
+	CHECK(ret == -ENOENT, "sysgenid_init() = %d, want -ENOENT", ret);
+	CHECK(sysgenid_init() == -ENOENT, "the second sysgenid_init() differs");
+
+	ret = sysgenid_backend(&which, &why);
+	diag("why: %s", why ? why : "(null)");
+	CHECK(ret == -ENOENT, "sysgenid_backend() = %d", ret);
+	CHECK(which == SYSGENID_BACKEND_NONE, "backend %s", sysgenid_backend_name(which));
+	CHECK(contains(why, "/dev/sysgenid"), "why does not name the device");
+	CHECK(contains(why, "CONFIG_SYSGENID"), "why does not name the config option");
+	CHECK(contains(why, "__vdso_sysgenid_get"), "why does not name the vDSO symbol");
+
+	CHECK(sysgenid_vdso_get() == SYSGENID_GEN_INVALID, "getter did not return INVALID");
+	ret = sysgenid_get(&gen);
+	CHECK(ret == -ENOENT && gen == 42, "sysgenid_get() = %d, gen %llu", ret,
+	      (unsigned long long)gen);
+
+	ret = sysgenid_cookie_init(&cookie);
+	CHECK(ret == -ENOENT, "sysgenid_cookie_init() = %d", ret);
+	CHECK(sysgenid_changed(&cookie) && sysgenid_changed(&cookie),
+	      "a cookie without a source must always report a change");
+	return TEST_PASS;
+}
+
+static enum test_result test_no_source(void)
+{
+	return run_in_child(child_no_source, 0);
+}
+
+struct forced_case {
+	const char *env;
+	int err;
+	const char *why[2];
+};
+
+static const struct forced_case forced_cases[] = {
+	{ "vdso", -ENOSYS, { "vdso: __vdso_sysgenid_get@LINUX_2.6 not in the vDSO",
+			     "mmap: not tried (SYSGENID_BACKEND=vdso)" } },
+	{ "mmap", -ENOENT, { "mmap: cannot open /dev/sysgenid: ENOENT",
+			     "ioctl: not tried (SYSGENID_BACKEND=mmap)" } },
+	{ "ioctl", -ENOENT, { "ioctl: cannot open /dev/sysgenid: ENOENT",
+			      "vdso: not tried (SYSGENID_BACKEND=ioctl)" } },
+	{ "auto", -ENOENT, { "vdso: __vdso_sysgenid_get", "ioctl: cannot open" } },
+	{ "", -ENOENT, { "vdso: __vdso_sysgenid_get", "mmap: cannot open" } },
+	{ "fast", -EINVAL, { "SYSGENID_BACKEND=fast: not one of", "auto" } },
+};
+
+static const struct forced_case *forced;
+
+static enum test_result child_forced(void)
+{
+	enum sysgenid_backend which;
+	struct sysgenid_rng rng;
+	const char *why;
+	uint64_t gen = 7;
+	int ret, i;
+
+	if (have_device() || have_vdso_sysgenid())
+		SKIP("this kernel has SysGenID: libfast_guest_test covers it");
+	setenv("SYSGENID_BACKEND", forced->env, 1);
+
+	ret = sysgenid_backend(&which, &why);
+	diag("SYSGENID_BACKEND=%s: %d, why: %s", forced->env, ret, why);
+	CHECK(ret == forced->err, "init returned %d, want %d", ret, forced->err);
+	CHECK(which == SYSGENID_BACKEND_NONE, "backend %s", sysgenid_backend_name(which));
+	for (i = 0; i < 2; i++)
+		CHECK(contains(why, forced->why[i]), "why lacks \"%s\"", forced->why[i]);
+	CHECK(sysgenid_vdso_get() == SYSGENID_GEN_INVALID, "getter did not return INVALID");
+	CHECK(sysgenid_get(&gen) == forced->err && gen == 7, "sysgenid_get() succeeded");
+	CHECK(sysgenid_rng_init(&rng) == forced->err, "the generator started anyway");
+	return TEST_PASS;
+}
+
+#define FORCED_TEST(idx)							\
+	static enum test_result test_forced_##idx(void)				\
+	{									\
+		forced = &forced_cases[idx];					\
+		return run_in_child(child_forced, 0);				\
+	}
+FORCED_TEST(0)
+FORCED_TEST(1)
+FORCED_TEST(2)
+FORCED_TEST(3)
+FORCED_TEST(4)
+FORCED_TEST(5)
+
+static enum test_result test_backend_names(void)
+{
+	CHECK(!strcmp(sysgenid_backend_name(SYSGENID_BACKEND_NONE), "none"), "none");
+	CHECK(!strcmp(sysgenid_backend_name(SYSGENID_BACKEND_VDSO), "vdso"), "vdso");
+	CHECK(!strcmp(sysgenid_backend_name(SYSGENID_BACKEND_MMAP), "mmap"), "mmap");
+	CHECK(!strcmp(sysgenid_backend_name(SYSGENID_BACKEND_IOCTL), "ioctl"), "ioctl");
+	CHECK(!strcmp(sysgenid_backend_name((enum sysgenid_backend)42), "unknown"), "42");
+	return TEST_PASS;
+}
+
+enum { INIT_THREADS = 8 };
+
+static pthread_barrier_t init_barrier;
+
+static void *init_racer(void *arg)
+{
+	int *result = arg;
+
+	pthread_barrier_wait(&init_barrier);
+	*result = sysgenid_init();
+	return NULL;
+}
+
+static enum test_result child_concurrent_init(void)
+{
+	pthread_t threads[INIT_THREADS];
+	int results[INIT_THREADS];
+	int i, first;
+
+	pthread_barrier_init(&init_barrier, NULL, INIT_THREADS);
+	for (i = 0; i < INIT_THREADS; i++)
+		CHECK(!pthread_create(&threads[i], NULL, init_racer, &results[i]), "thread %d", i);
+	for (i = 0; i < INIT_THREADS; i++)
+		pthread_join(threads[i], NULL);
+
+	first = sysgenid_init();
+	for (i = 0; i < INIT_THREADS; i++)
+		CHECK(results[i] == first, "thread %d saw %d, later call %d", i, results[i], first);
+	return TEST_PASS;
+}
+
+static enum test_result test_concurrent_init(void)
+{
+	return run_in_child(child_concurrent_init, 0);
+}
+
+static enum test_result child_rng_refuses(void)
+{
+	struct sysgenid_rng rng;
+	uint8_t buf[16] = { 0 }, zero[16] = { 0 };
+	int ret;
+
+	if (have_device() || have_vdso_sysgenid())
+		SKIP("this kernel has SysGenID: libfast_guest_test covers it");
+	unsetenv("SYSGENID_BACKEND");
+
+	ret = sysgenid_rng_init(&rng);
+	CHECK(ret == -ENOENT, "sysgenid_rng_init() = %d, want -ENOENT", ret);
+	ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
+	CHECK(ret == -ENOENT, "sysgenid_rng_bytes() = %d after a failed init", ret);
+	CHECK(!memcmp(buf, zero, sizeof(buf)), "output written despite the error");
+
+	memset(&rng, 0, sizeof(rng));
+	CHECK(sysgenid_rng_bytes(&rng, buf, sizeof(buf)) == -EINVAL, "zeroed generator");
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_refuses(void)
+{
+	return run_in_child(child_rng_refuses, 0);
+}
+
+#if HAVE_TEST_SECCOMP
+/* After a failed init the answer is cached: asking again costs no syscall. */
+static enum test_result child_none_no_syscall(void)
+{
+	struct sysgenid_cookie cookie;
+	clock_gettime_fn vdso_cgt;
+	struct timespec ts;
+	uint64_t gen;
+	int i, ret;
+
+	if (have_device() || have_vdso_sysgenid())
+		SKIP("this kernel has SysGenID: libfast_guest_test covers it");
+	unsetenv("SYSGENID_BACKEND");
+	ret = sysgenid_init();
+	vdso_cgt = (clock_gettime_fn)sysgenid_vdso_sym("__vdso_clock_gettime", "LINUX_2.6");
+	CHECK(ret == -ENOENT, "sysgenid_init() = %d", ret);
+	CHECK(!seccomp_allow_only_write_exit(), "cannot install the seccomp filter");
+
+	for (i = 0; i < 1000; i++)
+		CHECK(sysgenid_vdso_get() == SYSGENID_GEN_INVALID, "getter");
+	CHECK(sysgenid_get(&gen) == -ENOENT, "sysgenid_get");
+	CHECK(sysgenid_cookie_init(&cookie) == -ENOENT, "cookie");
+	CHECK(sysgenid_changed(&cookie), "changed");
+	CHECK(sysgenid_backend(NULL, NULL) == -ENOENT, "backend");
+	if (vdso_cgt)
+		CHECK(!vdso_cgt(CLOCK_MONOTONIC, &ts), "vDSO clock_gettime under seccomp");
+	return TEST_PASS;
+}
+
+static enum test_result test_none_no_syscall(void)
+{
+	return run_in_child(child_none_no_syscall, 0);
+}
+#endif
+
+/*
+ * No SysGenID kernel here, but the mmap backend's real open/mmap/close path
+ * can still run: in a private mount namespace a tmpfs over /dev holds a
+ * regular file laid out as the device's page.  A second, writable shared
+ * mapping of it plays the kernel.  ioctl() on a regular file fails with
+ * ENOTTY, which is the ioctl backend's "older driver" path.
+ */
+static volatile struct sysgenid_page *standin;
+
+static enum test_result standin_setup(uint64_t gen)
+{
+	long page_len = sysconf(_SC_PAGESIZE);
+	void *page;
+	int fd;
+
+	if (have_device() || have_vdso_sysgenid())
+		SKIP("this kernel has SysGenID: libfast_guest_test covers it");
+	if (unshare(CLONE_NEWNS))
+		SKIP("unshare(CLONE_NEWNS): errno %d (needs CAP_SYS_ADMIN)", errno);
+	/* Private first, so nothing mounted here reaches the host's /dev. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		SKIP("cannot make / private: errno %d", errno);
+	if (mount("sysgenid-test", "/dev", "tmpfs", 0, "size=64k"))
+		SKIP("cannot mount a tmpfs on /dev: errno %d", errno);
+
+	fd = open(DEV, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	CHECK(fd >= 0, "create the stand-in: errno %d", errno);
+	CHECK(!ftruncate(fd, page_len), "ftruncate: errno %d", errno);
+	page = mmap(NULL, (size_t)page_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	CHECK(page != MAP_FAILED, "mmap: errno %d", errno);
+	standin = page;
+	standin->generation = gen;
+	standin->generation32 = (uint32_t)gen;
+	return TEST_PASS;
+}
+
+static void standin_bump(uint64_t gen)
+{
+	__atomic_store_n(&standin->generation, gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&standin->generation32, (uint32_t)gen, __ATOMIC_RELEASE);
+}
+
+static enum test_result child_standin_mmap(void)
+{
+	enum test_result res = standin_setup(77);
+	struct sysgenid_cookie cookie;
+	enum sysgenid_backend which;
+	const char *why;
+	uint64_t gen = 0;
+	int fds, i;
+
+	if (res != TEST_PASS)
+		return res;
+	unsetenv("SYSGENID_BACKEND");
+	CHECK(sysgenid_backend(&which, &why) == 0, "init failed: %s", why);
+	diag("why: %s", why);
+	CHECK(which == SYSGENID_BACKEND_MMAP, "backend %s", sysgenid_backend_name(which));
+	CHECK(contains(why, "mmap: serving"), "why lacks \"mmap: serving\"");
+	fds = count_fds_to(DEV);
+	CHECK(fds == 0, "%d descriptors of " DEV " kept, want 0", fds);
+
+	CHECK(sysgenid_get(&gen) == 0 && gen == 77, "sysgenid_get: %llu",
+	      (unsigned long long)gen);
+	CHECK(sysgenid_cookie_init(&cookie) == 0, "cookie");
+	CHECK(!SYSGENID_INLINE_LOAD || cookie.word, "the cookie does not load inline");
+	CHECK(!sysgenid_changed(&cookie), "changed without a bump");
+	standin_bump(78);
+	CHECK(sysgenid_changed(&cookie) && sysgenid_vdso_get() == 78, "bump not seen");
+	CHECK(sysgenid_cookie_init(&cookie) == 0, "cookie");
+
+#if HAVE_TEST_SECCOMP
+	CHECK(!seccomp_allow_only_write_exit(), "cannot install the seccomp filter");
+	for (i = 0; i < 1000; i++)
+		CHECK(sysgenid_vdso_get() == 78 && !sysgenid_changed(&cookie), "under seccomp");
+	/* The bump is a store to shared memory, not a syscall. */
+	standin_bump(79);
+	CHECK(sysgenid_vdso_get() == 79 && sysgenid_changed(&cookie), "bump under seccomp");
+#else
+	(void)i;
+#endif
+	return TEST_PASS;
+}
+
+static enum test_result test_standin_mmap(void)
+{
+	return run_in_child(child_standin_mmap, 0);
+}
+
+static enum test_result child_standin_ioctl(void)
+{
+	enum test_result res = standin_setup(5);
+	enum sysgenid_backend which;
+	const char *why;
+	int ret;
+
+	if (res != TEST_PASS)
+		return res;
+	setenv("SYSGENID_BACKEND", "ioctl", 1);
+	ret = sysgenid_backend(&which, &why);
+	diag("why: %s", why);
+	CHECK(ret == -ENOTTY, "forced ioctl on a file without the ioctl: %d", ret);
+	CHECK(which == SYSGENID_BACKEND_NONE, "backend %s", sysgenid_backend_name(which));
+	CHECK(contains(why, "SYSGENID_GET_GENERATION failed: ENOTTY"), "why lacks the ioctl");
+	CHECK(count_fds_to(DEV) == 0, "a failed ioctl backend kept its descriptor");
+	CHECK(sysgenid_vdso_get() == SYSGENID_GEN_INVALID, "getter");
+	return TEST_PASS;
+}
+
+static enum test_result test_standin_ioctl(void)
+{
+	return run_in_child(child_standin_ioctl, 0);
+}
+
+#ifndef LIBFAST_PUBLIC_ONLY
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* RFC 8439, 2.1.1: test vector for the quarter round. */
+static enum test_result test_chacha20_quarter_round(void)
+{
+	uint32_t x[16] = { 0 };
+
+	x[0] = 0x11111111;
+	x[1] = 0x01020304;
+	x[2] = 0x9b8d6f43;
+	x[3] = 0x01234567;
+	sysgenid__chacha20_quarter_round(x, 0, 1, 2, 3);
+	CHECK(x[0] == 0xea2a92f4 && x[1] == 0xcb1cf8ce && x[2] == 0x4581472e &&
+	      x[3] == 0x5881c4bb, "got %08x %08x %08x %08x", x[0], x[1], x[2], x[3]);
+	return TEST_PASS;
+}
+
+/* RFC 8439, 2.3.2: test vector for the ChaCha20 block function. */
+static enum test_result test_chacha20_block(void)
+{
+	static const uint8_t key_bytes[32] = {
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	};
+	static const uint8_t nonce_bytes[12] = {
+		0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x4a, 0x00, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t expected[64] = {
+		0x10, 0xf1, 0xe7, 0xe4, 0xd1, 0x3b, 0x59, 0x15,
+		0x50, 0x0f, 0xdd, 0x1f, 0xa3, 0x20, 0x71, 0xc4,
+		0xc7, 0xd1, 0xf4, 0xc7, 0x33, 0xc0, 0x68, 0x03,
+		0x04, 0x22, 0xaa, 0x9a, 0xc3, 0xd4, 0x6c, 0x4e,
+		0xd2, 0x82, 0x64, 0x46, 0x07, 0x9f, 0xaa, 0x09,
+		0x14, 0xc2, 0xd7, 0x05, 0xd9, 0x8b, 0x02, 0xa2,
+		0xb5, 0x12, 0x9c, 0xd1, 0xde, 0x16, 0x4e, 0xb9,
+		0xcb, 0xd0, 0x83, 0xe8, 0xa2, 0x50, 0x3c, 0x4e,
+	};
+	uint32_t key[8], nonce[3];
+	uint8_t out[64];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		key[i] = le32(&key_bytes[4 * i]);
+	for (i = 0; i < 3; i++)
+		nonce[i] = le32(&nonce_bytes[4 * i]);
+	sysgenid__chacha20_block(key, 1, nonce, out);
+	for (i = 0; i < 64; i++)
+		CHECK(out[i] == expected[i], "byte %d: %02x, want %02x", i, out[i], expected[i]);
+	return TEST_PASS;
+}
+
+/* A page the test owns and bumps, standing in for the device's. */
+static struct sysgenid_page *fake_page(uint64_t gen)
+{
+	struct sysgenid_page *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE),
+					  PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (page == MAP_FAILED)
+		return NULL;
+	page->generation = gen;
+	page->generation32 = (uint32_t)gen;
+	return page;
+}
+
+/* The kernel's order: the 64-bit value, then generation32 with release. */
+static void fake_bump(struct sysgenid_page *page, uint64_t gen)
+{
+	__atomic_store_n(&page->generation, gen, __ATOMIC_RELEASE);
+	__atomic_store_n(&page->generation32, (uint32_t)gen, __ATOMIC_RELEASE);
+}
+
+static enum test_result child_fake_page(void)
+{
+	struct sysgenid_page *page = fake_page(5);
+	enum sysgenid_backend which;
+	struct sysgenid_cookie cookie;
+	uint64_t gen = 0;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_backend(&which, NULL) == 0 && which == SYSGENID_BACKEND_MMAP,
+	      "backend %s", sysgenid_backend_name(which));
+	CHECK(sysgenid_get(&gen) == 0 && gen == 5, "sysgenid_get: %llu",
+	      (unsigned long long)gen);
+	CHECK(sysgenid_vdso_get() == 5, "getter");
+
+	CHECK(sysgenid_cookie_init(&cookie) == 0, "cookie");
+	CHECK(SYSGENID_INLINE_LOAD == 0 || cookie.word == (const volatile uint64_t *)
+	      &page->generation, "the cookie does not load from the page inline");
+	CHECK(!sysgenid_changed(&cookie), "changed without a bump");
+	fake_bump(page, 6);
+	CHECK(sysgenid_changed(&cookie), "bump not seen");
+	CHECK(sysgenid_vdso_get() == 6, "getter after the bump");
+	CHECK(sysgenid_cookie_init(&cookie) == 0 && !sysgenid_changed(&cookie), "re-init");
+
+	/* Equal low halves: only the full 64 bits tell these apart. */
+	fake_bump(page, 6 + (1ULL << 32));
+	CHECK(sysgenid_changed(&cookie), "a change of the high half only not seen");
+	CHECK(sysgenid__page_read_split(page) == 6 + (1ULL << 32), "split read");
+	fake_bump(page, UINT64_MAX - 1);
+	CHECK(sysgenid__page_read_split(page) == UINT64_MAX - 1, "split read near the top");
+
+	sysgenid__test_reset();
+	return TEST_PASS;
+}
+
+static enum test_result test_fake_page(void)
+{
+	return run_in_child(child_fake_page, 0);
+}
+
+#if HAVE_TEST_SECCOMP
+/* The hot paths of an initialised library and generator make no syscall. */
+static enum test_result child_fake_page_no_syscall(void)
+{
+	struct sysgenid_page *page = fake_page(9);
+	struct sysgenid_cookie cookie;
+	struct sysgenid_rng rng;
+	uint8_t buf[100];
+	int i;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_cookie_init(&cookie) == 0, "cookie");
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	CHECK(!seccomp_allow_only_write_exit(), "cannot install the seccomp filter");
+
+	for (i = 0; i < 1000; i++) {
+		CHECK(sysgenid_vdso_get() == 9, "getter");
+		CHECK(!sysgenid_changed(&cookie), "changed");
+		CHECK(sysgenid_rng_bytes(&rng, buf, sizeof(buf)) == 0, "rng");
+	}
+	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a change");
+	return TEST_PASS;
+}
+
+static enum test_result test_fake_page_no_syscall(void)
+{
+	return run_in_child(child_fake_page_no_syscall, 0);
+}
+
+/* A failed rekey must not fall back to the old key, now or later. */
+static enum test_result child_rng_rekey_failure(void)
+{
+	struct sysgenid_page *page = fake_page(1);
+	uint8_t buf[32], untouched[32];
+	struct sysgenid_rng rng;
+	int ret;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	CHECK(!seccomp_fail_syscall(SYS_getrandom, EIO), "cannot install the seccomp filter");
+
+	CHECK(sysgenid_rng_bytes(&rng, buf, sizeof(buf)) == 0, "no change, no getrandom()");
+	fake_bump(page, 2);
+	memset(buf, 0xa5, sizeof(buf));
+	memcpy(untouched, buf, sizeof(buf));
+	ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
+	CHECK(ret == -EIO, "rekey failure gave %d", ret);
+	CHECK(!memcmp(buf, untouched, sizeof(buf)), "output written despite the error");
+	ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
+	CHECK(ret == -EIO, "the second request after the failure gave %d", ret);
+	CHECK(sysgenid_rng_rekeys(&rng) == 0, "a failed rekey was counted");
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_rekey_failure(void)
+{
+	return run_in_child(child_rng_rekey_failure, 0);
+}
+#endif
+
+/*
+ * Two copies of one generator stand for two clones of one snapshot.  The
+ * unprotected output step shows the stream they would share; the protected
+ * generator leaves it once the generation moves.
+ */
+static enum test_result child_rng_rekeys(void)
+{
+	struct sysgenid_page *page = fake_page(100);
+	struct sysgenid_rng rng, clone_a, clone_b, before;
+	uint8_t a[64], b[64], c[64];
+	static uint8_t big[200000];
+	int i;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+
+	for (i = 0; i < 100; i++) {
+		memcpy(&before, &rng, sizeof(rng));
+		CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == 0, "bytes");
+		sysgenid__rng_generate(&before, b, sizeof(b));
+		CHECK(!memcmp(a, b, sizeof(a)), "without a change the output is the ChaCha20 step");
+		CHECK(memcmp(before.key, rng.key, sizeof(rng.key)) == 0, "same step, same key");
+	}
+	memcpy(&before, &rng, sizeof(rng));
+	CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == 0, "bytes");
+	CHECK(memcmp(before.key, rng.key, sizeof(rng.key)) != 0, "the key was not erased");
+	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a change");
+
+	/* The snapshot, then the restore into two clones. */
+	memcpy(&clone_a, &rng, sizeof(rng));
+	memcpy(&clone_b, &rng, sizeof(rng));
+	sysgenid__rng_generate(&clone_a, a, sizeof(a));
+	sysgenid__rng_generate(&clone_b, b, sizeof(b));
+	CHECK(!memcmp(a, b, sizeof(a)), "unprotected clones should repeat each other");
+
+	memcpy(&clone_b, &rng, sizeof(rng));
+	fake_bump(page, 101);
+	CHECK(sysgenid_rng_bytes(&rng, b, sizeof(b)) == 0, "bytes after the change");
+	CHECK(sysgenid_rng_rekeys(&rng) == 1, "rekeys %llu, want 1",
+	      (unsigned long long)sysgenid_rng_rekeys(&rng));
+	CHECK(memcmp(a, b, sizeof(a)) != 0, "the protected generator repeated the clone");
+	CHECK(sysgenid_rng_bytes(&clone_b, c, sizeof(c)) == 0, "clone bytes");
+	CHECK(sysgenid_rng_rekeys(&clone_b) == 1, "the clone did not rekey");
+	CHECK(memcmp(c, a, sizeof(c)) != 0 && memcmp(c, b, sizeof(c)) != 0,
+	      "the protected clones share output");
+
+	CHECK(sysgenid_rng_bytes(&rng, b, sizeof(b)) == 0 && sysgenid_rng_rekeys(&rng) == 1,
+	      "a second request rekeyed again");
+	CHECK(sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0, "a request over several keys");
+	CHECK(sysgenid_rng_bytes(&rng, NULL, 0) == 0, "an empty request");
+
+	sysgenid_rng_destroy(&rng);
+	CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == -EINVAL, "a destroyed generator");
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_rekeys(void)
+{
+	return run_in_child(child_rng_rekeys, 0);
+}
+#endif /* !LIBFAST_PUBLIC_ONLY */
+
+static const struct test_case cases[] = {
+	{ "vdso_present", test_vdso_present },
+	{ "vdso_finds_clock_gettime", test_vdso_clock_gettime },
+	{ "vdso_rejects_wrong_name_or_version", test_vdso_rejects_mismatch },
+	{ "vdso_has_no_sysgenid_symbol_on_host", test_vdso_sysgenid_absent },
+#ifndef LIBFAST_PUBLIC_ONLY
+	{ "vdso_gnu_and_sysv_hash_agree", test_vdso_hash_tables_agree },
+#endif
+	{ "no_source_reports_enoent", test_no_source },
+	{ "forced_vdso_fails_enosys", test_forced_0 },
+	{ "forced_mmap_fails_enoent", test_forced_1 },
+	{ "forced_ioctl_fails_enoent", test_forced_2 },
+	{ "forced_auto_fails_enoent", test_forced_3 },
+	{ "empty_env_means_auto", test_forced_4 },
+	{ "unknown_env_fails_einval", test_forced_5 },
+	{ "backend_names", test_backend_names },
+	{ "concurrent_init_agrees", test_concurrent_init },
+	{ "rng_refuses_without_source", test_rng_refuses },
+#if HAVE_TEST_SECCOMP
+	{ "failed_init_cached_no_syscall", test_none_no_syscall },
+#endif
+	{ "mmap_backend_over_standin_file", test_standin_mmap },
+	{ "forced_ioctl_on_file_fails_enotty", test_standin_ioctl },
+#ifndef LIBFAST_PUBLIC_ONLY
+	{ "chacha20_rfc8439_2_1_1_quarter_round", test_chacha20_quarter_round },
+	{ "chacha20_rfc8439_2_3_2_block", test_chacha20_block },
+	{ "fake_page_getters_and_cookie", test_fake_page },
+	{ "rng_rekeys_on_generation_change", test_rng_rekeys },
+#if HAVE_TEST_SECCOMP
+	{ "hot_paths_make_no_syscall", test_fake_page_no_syscall },
+	{ "rng_refuses_when_rekey_fails", test_rng_rekey_failure },
+#endif
+#endif
+};
+
+int main(void)
+{
+	return ktap_run(SUITE, cases, sizeof(cases) / sizeof(cases[0]));
+}
