@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The system generation through the vDSO: __vdso_sysgenid_get() must agree
+ * with /dev/sysgenid (ioctl, mmap page, read), inside a time namespace too,
+ * never go backwards, and need no system call at all.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/sysgenid.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+#include "../vDSO/parse_vdso.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+typedef __u64 (*sysgenid_get_t)(void);
+
+static sysgenid_get_t vdso_sysgenid_get(void)
+{
+	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
+
+	if (!ehdr)
+		return NULL;
+	vdso_init_from_sysinfo_ehdr(ehdr);
+	return (sysgenid_get_t)vdso_sym("LINUX_2.6", "__vdso_sysgenid_get");
+}
+
+static __u64 ioctl_gen(int fd)
+{
+	__u64 gen = UINT64_MAX;
+
+	if (ioctl(fd, SYSGENID_GET_GENERATION, &gen))
+		return UINT64_MAX;
+	return gen;
+}
+
+FIXTURE(vdso) {
+	int fd;
+	sysgenid_get_t get;
+	const struct sysgenid_page *page;
+};
+
+FIXTURE_SETUP(vdso)
+{
+	self->fd = open("/dev/sysgenid", O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		SKIP(return, "no /dev/sysgenid: kernel without CONFIG_SYSGENID");
+	self->get = vdso_sysgenid_get();
+	ASSERT_NE(NULL, self->get)
+		TH_LOG("/dev/sysgenid exists but the vDSO lacks __vdso_sysgenid_get");
+	self->page = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->page);
+}
+
+FIXTURE_TEARDOWN(vdso)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/* Ack whatever generation is current so later tests start up to date. */
+static void ack(int fd)
+{
+	__u32 gen;
+
+	if (read(fd, &gen, sizeof(gen)) == sizeof(gen))
+		write(fd, &gen, sizeof(gen));
+}
+
+TEST_F(vdso, every_view_agrees_after_triggers)
+{
+	__u64 start = self->get();
+	int i;
+
+	ASSERT_EQ(ioctl_gen(self->fd), start);
+	for (i = 1; i <= 20; i++) {
+		__u64 gen;
+		__u32 r;
+
+		ASSERT_EQ(0, ioctl(self->fd, SYSGENID_TRIGGER_GEN_UPDATE, 0));
+		gen = self->get();
+		ASSERT_EQ(start + i, gen);
+		ASSERT_EQ(gen, ioctl_gen(self->fd));
+		ASSERT_EQ(gen, self->page->generation);
+		ASSERT_EQ((__u32)gen, self->page->generation32);
+		ASSERT_EQ(sizeof(r), read(self->fd, &r, sizeof(r)));
+		ASSERT_EQ((__u32)gen, r);
+		ASSERT_EQ(sizeof(r), write(self->fd, &r, sizeof(r)));
+	}
+}
+
+TEST_F(vdso, full_64_bits)
+{
+	__u64 target = self->get() + (1ULL << 32) + 5;
+
+	ASSERT_EQ(0, ioctl(self->fd, SYSGENID_TRIGGER_GEN_UPDATE, target));
+	ASSERT_EQ(target, self->get());
+	ASSERT_EQ(target, ioctl_gen(self->fd));
+	ASSERT_EQ(target, self->page->generation);
+	ASSERT_EQ((__u32)target, self->page->generation32);
+	ack(self->fd);
+}
+
+/*
+ * A time namespace task sees the namespace's vvar page where the real one
+ * usually is; the getter must still read the real generation.
+ */
+TEST_F(vdso, time_namespace)
+{
+	struct timespec outside, inside;
+	int status;
+	pid_t pid;
+	int fd;
+
+	if (unshare(CLONE_NEWTIME))
+		SKIP(return, "unshare(CLONE_NEWTIME): %s", strerror(errno));
+	/* A large monotonic offset proves the child really is in the namespace. */
+	fd = open("/proc/self/timens_offsets", O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, dprintf(fd, "%d 86400 0\n", CLOCK_MONOTONIC));
+	close(fd);
+	ASSERT_EQ(0, clock_gettime(CLOCK_MONOTONIC, &outside));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 before;
+
+		if (clock_gettime(CLOCK_MONOTONIC, &inside) ||
+		    inside.tv_sec < outside.tv_sec + 86000)
+			_exit(10);
+		before = self->get();
+		if (before != ioctl_gen(self->fd))
+			_exit(11);
+		if (ioctl(self->fd, SYSGENID_TRIGGER_GEN_UPDATE, 0))
+			_exit(12);
+		if (self->get() != before + 1 || self->get() != ioctl_gen(self->fd))
+			_exit(13);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("timens child failed at step %d (10: not in timens, 11: vDSO != ioctl, 12: trigger, 13: vDSO stale)",
+		       WEXITSTATUS(status));
+	ASSERT_EQ(self->get(), ioctl_gen(self->fd));
+	ack(self->fd);
+}
+
+static pid_t run_under_kill_all_seccomp(sysgenid_get_t get, __u64 expect, bool make_syscall)
+{
+	struct sock_filter kill_all[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(kill_all) / sizeof(kill_all[0]),
+		.filter = kill_all,
+	};
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		_exit(20);
+	if (make_syscall)
+		syscall(__NR_getppid);
+	/* From here on, any system call but exit_group kills the process. */
+	_exit(get() == expect ? 0 : 21);
+}
+
+TEST_F(vdso, no_syscall_under_seccomp)
+{
+	__u64 gen = self->get();
+	int status;
+	pid_t pid;
+
+	/* The filter works: one system call is fatal. */
+	pid = run_under_kill_all_seccomp(self->get, gen, true);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status));
+	ASSERT_EQ(SIGSYS, WTERMSIG(status));
+
+	pid = run_under_kill_all_seccomp(self->get, gen, false);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the getter made a system call");
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+struct storm {
+	sysgenid_get_t get;
+	atomic_bool stop;
+	atomic_ulong decreases;
+	atomic_ulong reads;
+};
+
+static void *storm_reader(void *arg)
+{
+	struct storm *s = arg;
+	__u64 last = s->get();
+
+	while (!atomic_load(&s->stop)) {
+		__u64 now = s->get();
+
+		if (now < last)
+			atomic_fetch_add(&s->decreases, 1);
+		last = now;
+		atomic_fetch_add_explicit(&s->reads, 1, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+TEST_F(vdso, never_decreases_during_trigger_storm)
+{
+	struct storm s = { .get = self->get };
+	pthread_t readers[3];
+	__u64 start = self->get();
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&readers[i], NULL, storm_reader, &s));
+	for (i = 0; i < 500; i++)
+		ASSERT_EQ(0, ioctl(self->fd, SYSGENID_TRIGGER_GEN_UPDATE, 0));
+	atomic_store(&s.stop, true);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_join(readers[i], NULL));
+
+	EXPECT_EQ(0, atomic_load(&s.decreases));
+	EXPECT_LT(0, atomic_load(&s.reads));
+	EXPECT_EQ(start + 500, self->get());
+	ack(self->fd);
+}
+
+TEST_HARNESS_MAIN
