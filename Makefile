@@ -24,10 +24,10 @@ KMAKE		:= $(MAKE) -s -C $(KSRC) $(KMAKE_ARGS)
 
 # kselftest collections run in the guest: ours, and the upstream ones that
 # guard the vDSO and time namespaces.
-KSELFTESTS	:= vDSO timens
+KSELFTESTS	:= sysgenid vDSO timens
 KST_DIR		:= $(BUILD)/kselftest
 
-.PHONY: all deps kernel kernel-tree selftests initramfs check demo clean distclean
+.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check demo clean distclean
 
 all: kernel
 
@@ -54,22 +54,51 @@ kernel: kernel-tree
 		cp $(KSRC)/arch/x86/boot/bzImage $(BUILD)/bzImage
 	@echo "  KERNEL  build/bzImage"
 
+# Each collection is built on its own first: the kselftest install target
+# carries on past a collection that fails to build, and a test that was
+# never built must not look like a pass.
 selftests: kernel-tree
 	+@$(KMAKE) -j$(JOBS) headers
 	@rm -rf $(KST_DIR)
+	+@for t in $(KSELFTESTS); do \
+		$(MAKE) -s -C $(KSRC)/tools/testing/selftests/$$t -j$(JOBS) >$(BUILD)/selftests.log 2>&1 || \
+			{ cat $(BUILD)/selftests.log; echo "selftests: $$t does not build"; exit 1; }; \
+	done
 	+@$(MAKE) -s -C $(KSRC)/tools/testing/selftests -j$(JOBS) \
 		TARGETS="$(KSELFTESTS)" INSTALL_PATH=$(KST_DIR) install >$(BUILD)/selftests.log 2>&1 || \
 		{ cat $(BUILD)/selftests.log; exit 1; }
 	@echo "  KSFT    build/kselftest ($(KSELFTESTS))"
 
-initramfs: selftests
-	@qemu/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz $(KST_DIR)
+libfast: deps
+	+@$(MAKE) -s -C libfast all
+
+# What the guest runs besides the kselftests: libfast's guest test (as one
+# more kselftest collection) and the demo programs.
+GUEST_DIR	:= $(BUILD)/guest
+guest: libfast
+	@rm -rf $(GUEST_DIR) && mkdir -p $(GUEST_DIR)/bin
+	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
+		-o $(GUEST_DIR)/bin/sysgenid-demo demo/sysgenid-demo.c \
+		$(BUILD)/libfast/libsysgenid.a -pthread
+	@install -m 755 demo/job-demo $(GUEST_DIR)/bin/job-demo
+
+initramfs: selftests guest
+	@mkdir -p $(KST_DIR)/libfast
+	@cp $(BUILD)/libfast/tests/libfast_guest_test $(KST_DIR)/libfast/
+	@grep -qx libfast:libfast_guest_test $(KST_DIR)/kselftest-list.txt || \
+		echo libfast:libfast_guest_test >> $(KST_DIR)/kselftest-list.txt
+	@qemu/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz $(KST_DIR) $(GUEST_DIR)
 
 check: kernel initramfs
 	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
 
+demo: kernel initramfs
+	@QEMU_ACCEL=$(QEMU_ACCEL) demo/demo.py --kernel $(BUILD)/bzImage \
+		--initrd $(BUILD)/initramfs.cpio.gz --out $(BUILD)/demo
+
 clean:
-	rm -rf $(BUILD)/check $(BUILD)/kselftest $(BUILD)/initramfs.cpio.gz
+	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/initramfs.cpio.gz
+	-$(MAKE) -s -C libfast clean
 	-$(KMAKE) clean
 
 distclean:

@@ -13,6 +13,7 @@ kst=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
+chmod 755 "$root"	# it becomes the guest's /, which uid 65534 must be able to search
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" \

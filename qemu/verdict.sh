@@ -8,9 +8,9 @@
 # Counting is per test case: a binary with a KTAP "Totals" line contributes
 # its counts, any other binary counts as one.
 #
-# usage: qemu/verdict.sh GUEST_LOG
+# usage: qemu/verdict.sh LOG...
 set -u
-log=$1
+
 
 awk '
 function flush_binary(result, name,    crashed) {
@@ -48,7 +48,7 @@ function flush_binary(result, name,    crashed) {
 	flush_binary(result, name)
 	binaries++
 }
-/^1\.\.[0-9]+$/ { planned = substr($0, 4) + 0 }
+/^1\.\.[0-9]+$/ { planned += substr($0, 4) + 0 }
 /^SYSGENID-GUEST-DONE/ { done = 1 }
 # Test output is indented with "# "; anything else is the kernel speaking.
 !/^#/ && /BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|UBSAN:|KASAN:|INFO: task .* blocked|possible (recursive|circular) locking|unreferenced object/ {
@@ -61,4 +61,4 @@ END {
 	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0)
-}' "$log"
+}' "$@"

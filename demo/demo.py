@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Snapshot a SysGenID guest and restore it into clones.
+
+make demo:  boot the guest with -device vmgenid,guid=auto, let the demo
+            programs (demo/sysgenid-demo.c) build their state, snapshot the
+            VM (QMP stop + migrate to a file), let the parent go on, restore
+            the snapshot twice in new QEMU processes (new GUIDs), and print a
+            side-by-side report.
+--check:    the same flow with assertions instead of a report, plus five
+            clones restored one after another; prints KTAP results for
+            qemu/verdict.sh.
+"""
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOT = os.path.join(HERE, "..", "qemu", "boot.sh")
+TIMEOUT = float(os.environ.get("DEMO_TIMEOUT", "180"))
+
+
+class Qmp:
+    """Minimal QMP client on a unix socket."""
+
+    def __init__(self, path, deadline):
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise RuntimeError("QMP socket never appeared: " + path)
+                time.sleep(0.05)
+        self.file = self.sock.makefile("rw")
+        json.loads(self.file.readline())          # greeting
+        self.cmd("qmp_capabilities")
+
+    def cmd(self, name, **args):
+        msg = {"execute": name}
+        if args:
+            msg["arguments"] = args
+        self.file.write(json.dumps(msg) + "\n")
+        self.file.flush()
+        while True:
+            reply = json.loads(self.file.readline())
+            if "event" in reply:
+                continue
+            if "error" in reply:
+                raise RuntimeError(f"QMP {name}: {reply['error']['desc']}")
+            return reply["return"]
+
+    def close(self):
+        self.sock.close()
+
+
+class Guest:
+    """One QEMU process: console lines in a queue, QMP for control."""
+
+    def __init__(self, name, args, outdir, incoming=None):
+        self.name = name
+        self.log_path = os.path.join(outdir, name + ".log")
+        self.lines = queue.Queue()
+        self.report = {}
+        self.arrived = {}
+        self.log = open(self.log_path, "w")
+        sock = os.path.join(outdir, name + ".qmp")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        qemu_args = ["-qmp", f"unix:{sock},server=on,wait=off"]
+        if incoming:
+            # -S: stay stopped after the restore, so `cont` is the moment it resumes.
+            qemu_args += ["-S", "-incoming", f"exec:cat {incoming}"]
+        self.proc = subprocess.Popen(
+            [BOOT, args.kernel, args.initrd, "job=demo quiet"] + qemu_args,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True).start()
+        self.qmp = Qmp(sock, time.monotonic() + 30)
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.log.write(line)
+            self.log.flush()
+            self.arrived.setdefault(line.strip(), time.monotonic())
+            self.lines.put(line.rstrip("\r\n"))
+        self.lines.put(None)
+
+    def expect(self, marker, timeout=TIMEOUT):
+        """Collect DEMO key=value lines until a line equal to marker."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: no '{marker}' (see {self.log_path})")
+            if line.startswith("DEMO "):
+                for kv in line[5:].split():
+                    k, _, v = kv.partition("=")
+                    self.report[k] = v
+            if line.strip() == marker:
+                return
+
+    def say(self, text):
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+
+    def guid(self):
+        return self.qmp.cmd("query-vm-generation-id")["guid"]
+
+    def finish(self):
+        """Wait for the guest to power off; keep its dmesg for the checks."""
+        self.expect("SYSGENID-GUEST-DONE", timeout=60)
+        self.proc.wait(timeout=30)
+        self.log.close()
+        with open(self.log_path) as f:
+            text = f.read()
+        self.report["crng_reseeds"] = str(text.count("crng reseeded due to virtual machine fork"))
+        self.qmp.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def wait_status(qmp, bad, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        status = qmp.cmd("query-status")["status"]
+        if status not in bad:
+            return status
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"VM stuck in {status}")
+        time.sleep(0.02)
+
+
+def snapshot(parent, path):
+    """Stop the parent and write its state to path; returns the parent's GUID."""
+    parent.expect("DEMO-SNAPSHOT-NOW")
+    parent.qmp.cmd("stop")
+    guid = parent.guid()
+    parent.qmp.cmd("migrate", uri=f"exec:cat > {path}")
+    deadline = time.monotonic() + 120
+    while True:
+        status = parent.qmp.cmd("query-migrate").get("status")
+        if status == "completed":
+            return guid
+        if status in ("failed", "cancelled") or time.monotonic() > deadline:
+            raise RuntimeError(f"snapshot failed: migration {status}")
+        time.sleep(0.05)
+
+
+def restore(args, name, path):
+    clone = Guest(name, args, args.out, incoming=path)
+    wait_status(clone.qmp, ("inmigrate",))
+    clone.report["guid"] = clone.guid()
+    t0 = time.monotonic()
+    clone.qmp.cmd("cont")
+    clone.say("clone")
+    clone.expect("DEMO-END")
+    if "DEMO-VISIBLE" in clone.arrived:
+        ms = (clone.arrived["DEMO-VISIBLE"] - t0) * 1000
+        clone.report["cont_to_visible_ms"] = f"{ms:.1f}"
+    clone.finish()
+    return clone.report
+
+
+def run(args, clones):
+    os.makedirs(args.out, exist_ok=True)
+    snap = os.path.join(args.out, "snapshot.bin")
+    parent = Guest("parent", args, args.out)
+    guests = [parent]
+    try:
+        before = None
+        guid = snapshot(parent, snap)
+        before = dict(parent.report)
+        before["guid"] = guid
+        # The parent goes on from where the snapshot was taken, same GUID.
+        parent.report = {}
+        parent.qmp.cmd("cont")
+        parent.say("parent")
+        parent.expect("DEMO-END")
+        parent.finish()
+        after = dict(parent.report)
+        after["guid"] = guid
+        results = []
+        for i in range(1, clones + 1):
+            results.append(restore(args, f"clone{i}", snap))
+        return before, after, results
+    finally:
+        for g in guests:
+            g.kill()
+
+
+ROWS = [
+    ("VM Generation ID GUID", "guid"),
+    ("generation via vDSO", "gen_vdso"),
+    ("generation via mmap", "gen_mmap"),
+    ("generation via ioctl", "gen_ioctl"),
+    ("generation via read()", "gen_read"),
+    ("libsysgenid backend", "libsysgenid_backend"),
+    ("QMP cont -> visible (host ms)", "cont_to_visible_ms"),
+    ("resume -> visible (guest ns)", "resume_to_visible_ns"),
+    ("service: acked generation", "service_gen"),
+    ("service: acks", "service_acks"),
+    ("service: session key", "service_key"),
+    ("overseer WAIT_WATCHERS", "hw_wait_watchers"),
+    ("overseer wait (us)", "hw_wait_us"),
+
+    ("naive generator bytes", "naive_bytes"),
+    ("protected generator bytes", "protected_bytes"),
+    ("protected generator rekeys", "protected_rekeys"),
+    ("'crng reseeded' in dmesg", "crng_reseeds"),
+    ("software trigger (CRIU path)", "sw_trigger"),
+    ("  then generation (vDSO)", "sw_gen_vdso"),
+    ("  then overseer wait (us)", "sw_wait_us"),
+    ("  then service acked gen", "sw_service_gen"),
+    ("  then protected bytes", "sw_protected_bytes"),
+    ("  then protected rekeys", "sw_protected_rekeys"),
+]
+
+
+def print_report(before, after, clones, out):
+    cols = [("snapshot", before), ("parent, after", after)]
+    cols += [(f"clone {i + 1}", c) for i, c in enumerate(clones)]
+    w0 = max(len(r[0]) for r in ROWS) + 2
+    width = [max(len(name), *(len(c.get(k, "-")) for _, k in ROWS)) + 2 for name, c in cols]
+    print()
+    print("".ljust(w0) + "".join(name.ljust(w) for (name, _), w in zip(cols, width)))
+    for label, key in ROWS:
+        print(label.ljust(w0) + "".join(c.get(key, "-").ljust(w) for (_, c), w in zip(cols, width)))
+    print()
+    naive = {c["naive_bytes"] for c in clones}
+    prot = {c["protected_bytes"] for c in clones} | {after["protected_bytes"]}
+    print("naive generator:     " + ("SAME bytes in every clone and the parent: the bug"
+                                     if len(naive) == 1 and after["naive_bytes"] in naive
+                                     else "differs (unexpected)"))
+    print("protected generator: " + ("different in every copy: rekeyed on the new generation"
+                                     if len(prot) == len(clones) + 1 else "REPEATED (bug!)"))
+    print(f"\nfull logs: {out}/")
+
+
+class Ktap:
+    def __init__(self):
+        self.results = []
+
+    def check(self, name, ok, detail=""):
+        self.results.append((name, bool(ok), detail))
+
+    def emit(self):
+        print("TAP version 13")
+        print(f"1..{len(self.results)}")
+        for i, (name, ok, detail) in enumerate(self.results, 1):
+            if not ok and detail:
+                print(f"# {name}: {detail}")
+            print(f"{'ok' if ok else 'not ok'} {i} selftests: clones: {name}")
+        return all(ok for _, ok, _ in self.results)
+
+
+def num(report, key):
+    try:
+        return int(report.get(key, ""))
+    except ValueError:
+        return None
+
+
+def check(args):
+    t = Ktap()
+    try:
+        before, after, clones = run(args, 2)
+        gen = num(before, "gen_vdso")
+        t.check("parent_generation_unchanged", num(after, "gen_vdso") == gen,
+                f"{gen} -> {after.get('gen_vdso')}")
+        for i, c in enumerate(clones, 1):
+            want = gen + 1
+            paths = {k: num(c, k) for k in ("gen_vdso", "gen_mmap", "gen_ioctl")}
+            t.check(f"clone{i}_every_path_plus_one",
+                    all(v == want for v in paths.values()) and num(c, "gen_read") == want & 0xffffffff,
+                    f"want {want}, got {paths} read={c.get('gen_read')}")
+            t.check(f"clone{i}_new_guid", c.get("guid") not in (None, before["guid"]),
+                    f"{before['guid']} vs {c.get('guid')}")
+            t.check(f"clone{i}_one_crng_reseed", c.get("crng_reseeds") == "1",
+                    f"{c.get('crng_reseeds')} reseed messages")
+            t.check(f"clone{i}_watchers_acked_and_wait_returns",
+                    c.get("hw_wait_watchers") == "ok" and num(c, "service_gen") == want & 0xffffffff,
+                    f"wait={c.get('hw_wait_watchers')} service_gen={c.get('service_gen')}")
+            t.check(f"clone{i}_protected_rekeyed", num(c, "protected_rekeys") == 1,
+                    f"rekeys={c.get('protected_rekeys')}")
+            t.check(f"clone{i}_sw_trigger_plus_one",
+                    c.get("sw_trigger") == "ok" and num(c, "sw_gen_vdso") == want + 1
+                    and c.get("sw_wait_watchers") == "ok",
+                    f"trigger={c.get('sw_trigger')} gen={c.get('sw_gen_vdso')}")
+        prot = [c.get("protected_bytes") for c in clones] + [after.get("protected_bytes")]
+        t.check("protected_outputs_all_differ", len(set(prot)) == len(prot), str(prot))
+        naive = [c.get("naive_bytes") for c in clones] + [after.get("naive_bytes")]
+        t.check("naive_outputs_identical", len(set(naive)) == 1 and None not in naive, str(naive))
+        t.check("service_session_keys_differ",
+                len({c.get("service_key") for c in clones}) == len(clones))
+        # One snapshot, restored again and again: each clone exactly +1.
+        snap = os.path.join(args.out, "snapshot.bin")
+        for i in range(3, 8):
+            c = restore(args, f"clone{i}", snap)
+            t.check(f"restore{i - 2}_of_5_plus_one", num(c, "gen_vdso") == gen + 1
+                    and c.get("crng_reseeds") == "1",
+                    f"gen={c.get('gen_vdso')} reseeds={c.get('crng_reseeds')}")
+    except Exception as e:          # a hung or crashed guest is a failure, not a crash
+        t.check("clone_flow_completed", False, str(e))
+    return 0 if t.emit() else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--kernel", required=True)
+    p.add_argument("--initrd", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--check", action="store_true")
+    args = p.parse_args()
+    if os.path.isdir(args.out):
+        shutil.rmtree(args.out)
+    os.makedirs(args.out)
+    if args.check:
+        return check(args)
+    t0 = time.monotonic()
+    accel = os.environ.get("QEMU_ACCEL", "tcg")
+    print(f"demo: booting the guest ({accel}), snapshotting it, restoring two clones...")
+    before, after, clones = run(args, 2)
+    print_report(before, after, clones, args.out)
+    print(f"demo took {time.monotonic() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

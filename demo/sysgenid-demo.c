@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The guest side of `make demo`: four programs that hold state in memory
+ * across a VM snapshot, and report what each clone sees.
+ *
+ *   service   an event loop that watches /dev/sysgenid as a tracked watcher,
+ *             drops its session key on a new generation and acks it
+ *   library   a library-style consumer: libsysgenid's getter and its
+ *             snapshot-safe random generator
+ *   naive     a generator seeded once at start-up (the bug)
+ *   overseer  quiesces before the snapshot; after resume waits for the
+ *             tracked watchers (with a timeout), then un-quiesces
+ *
+ * The overseer runs in the foreground; the host talks to it through the
+ * console: it prints "DEMO-SNAPSHOT-NOW" when quiesced, and reads one line,
+ * "parent" or "clone", once the host has taken the snapshot and resumed the
+ * VM.  Every result is printed as a "DEMO key=value" line for the host.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sysgenid.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sysgenid/sysgenid.h>
+
+#define STATE_DIR	"/tmp/demo"
+#define OUT_BYTES	8
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sysgenid-demo: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void hex(char *out, const uint8_t *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", buf[i]);
+}
+
+/* Replace STATE_DIR/name atomically with one line of text. */
+static void put_state(const char *name, const char *fmt, ...)
+{
+	char tmp[160], path[128];
+	va_list ap;
+	FILE *f;
+
+	snprintf(path, sizeof(path), STATE_DIR "/%s", name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		die(tmp);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	if (rename(tmp, path))
+		die(path);
+}
+
+static int get_state(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), STATE_DIR "/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* Value of "key=" in a state line, as a number (0 if absent). */
+static uint64_t field(const char *line, const char *key)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "%s=", key);
+	p = strstr(line, pat);
+	return p ? strtoull(p + strlen(pat), NULL, 0) : 0;
+}
+
+static int open_dev(int flags)
+{
+	int fd = open("/dev/sysgenid", flags | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open /dev/sysgenid (kernel without CONFIG_SYSGENID?)");
+	return fd;
+}
+
+/* --- service: tracked watcher in an event loop --------------------------- */
+
+static int service(void)
+{
+	uint8_t session_key[16];
+	char key_hex[33];
+	unsigned int acks = 0;
+	int fd = open_dev(O_RDWR);
+	__u32 gen;
+
+	if (ioctl(fd, SYSGENID_SET_WATCHER_TRACKING, 1))
+		die("SYSGENID_SET_WATCHER_TRACKING");
+	if (getrandom(session_key, sizeof(session_key), 0) != sizeof(session_key))
+		die("getrandom");
+	hex(key_hex, session_key, sizeof(session_key));
+	put_state("service", "gen=%u acks=0 key=%s\n",
+		  (unsigned int)sysgenid_vdso_get(), key_hex);
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll");
+		}
+		if (read(fd, &gen, sizeof(gen)) != sizeof(gen))
+			die("read");
+		/* Re-adjust: a session key two clones share is no secret. */
+		if (getrandom(session_key, sizeof(session_key), 0) != sizeof(session_key))
+			die("getrandom");
+		hex(key_hex, session_key, sizeof(session_key));
+		/* All of the re-adjustment, bookkeeping included, before the ack. */
+		put_state("service", "gen=%u acks=%u key=%s\n", gen, acks + 1, key_hex);
+		if (write(fd, &gen, sizeof(gen)) != sizeof(gen)) {
+			if (errno == EINVAL)	/* moved on again: handle that one */
+				continue;
+			die("write");
+		}
+		acks++;
+	}
+	return 0;
+}
+
+/* --- library and naive: produce bytes on request ------------------------- */
+
+/* splitmix64, seeded once: fine statistics, no idea about snapshots. */
+struct naive_rng {
+	uint64_t s;
+};
+
+static void naive_bytes(struct naive_rng *r, uint8_t *buf, size_t len)
+{
+	while (len) {
+		uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+		size_t n = len < 8 ? len : 8;
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		memcpy(buf, &z, n);
+		buf += n;
+		len -= n;
+	}
+}
+
+static int producer(int protected)
+{
+	struct sysgenid_rng rng;
+	struct naive_rng naive;
+	unsigned int round = 0;
+	const char *name = protected ? "library" : "naive";
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+
+	if (protected) {
+		ret = sysgenid_rng_init(&rng);
+		if (ret) {
+			errno = -ret;
+			die("sysgenid_rng_init");
+		}
+	} else if (getrandom(&naive.s, sizeof(naive.s), 0) != sizeof(naive.s)) {
+		die("getrandom");
+	}
+	put_state(name, "round=0\n");
+
+	for (;;) {
+		uint8_t out[OUT_BYTES];
+		char out_hex[2 * OUT_BYTES + 1];
+		int sig;
+
+		if (sigwait(&set, &sig))
+			continue;
+		if (protected) {
+			ret = sysgenid_rng_bytes(&rng, out, sizeof(out));
+			if (ret) {
+				errno = -ret;
+				die("sysgenid_rng_bytes");
+			}
+		} else {
+			naive_bytes(&naive, out, sizeof(out));
+		}
+		hex(out_hex, out, sizeof(out));
+		put_state(name, "round=%u bytes=%s rekeys=%" PRIu64 "\n", ++round, out_hex,
+			  protected ? sysgenid_rng_rekeys(&rng) : 0);
+	}
+	return 0;
+}
+
+/* --- overseer ------------------------------------------------------------ */
+
+struct spinner {
+	pthread_t thread;
+	atomic_bool stop;
+	uint64_t start_gen;
+	uint64_t last_old_ns;	/* last time the old generation was seen */
+	uint64_t first_new_ns;	/* first time a new one was */
+};
+
+/*
+ * Guest time stands still while the VM is stopped, so the last look at the
+ * old generation is (within one iteration) the moment the VM resumed.
+ */
+static void *spin(void *arg)
+{
+	struct spinner *s = arg;
+
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		uint64_t t = now_ns();
+
+		if (sysgenid_vdso_get() != s->start_gen) {
+			static const char msg[] = "DEMO-VISIBLE\n";
+
+			s->first_new_ns = t;
+			/* Straight to the console: the host times its arrival. */
+			if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+				break;
+			break;
+		}
+		s->last_old_ns = t;
+	}
+	return NULL;
+}
+
+static pid_t start_role(const char *self, const char *role)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execl(self, self, role, (char *)NULL);
+		die("exec");
+	}
+	return pid;
+}
+
+static void wait_for(const char *name, const char *key, uint64_t value)
+{
+	char line[256];
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (!get_state(name, line, sizeof(line)) && field(line, key) == value)
+			return;
+		usleep(10000);
+	}
+	fprintf(stderr, "sysgenid-demo: %s never reached %s=%" PRIu64 "\n", name, key, value);
+	exit(1);
+}
+
+/* Ask the generators for their next bytes and print them. */
+static void sample(const char *prefix, unsigned int round, pid_t library, pid_t naive)
+{
+	char line[256];
+
+	kill(library, SIGUSR1);
+	kill(naive, SIGUSR1);
+	wait_for("library", "round", round);
+	wait_for("naive", "round", round);
+	get_state("library", line, sizeof(line));
+	printf("DEMO %sprotected_bytes=%.16s\n", prefix, strstr(line, "bytes=") + 6);
+	printf("DEMO %sprotected_rekeys=%" PRIu64 "\n", prefix, field(line, "rekeys"));
+	get_state("naive", line, sizeof(line));
+	printf("DEMO %snaive_bytes=%.16s\n", prefix, strstr(line, "bytes=") + 6);
+}
+
+/* The generation through every path, as the report shows it. */
+static void report_paths(int fd, const struct sysgenid_page *page)
+{
+	enum sysgenid_backend backend;
+	const char *why;
+	__u64 ioctl_gen = 0;
+	__u32 read_gen;
+	ssize_t n;
+
+	printf("DEMO gen_vdso=%" PRIu64 "\n", (uint64_t)sysgenid_vdso_get());
+	printf("DEMO gen_mmap=%" PRIu64 "\n", (uint64_t)page->generation);
+	if (ioctl(fd, SYSGENID_GET_GENERATION, &ioctl_gen))
+		die("SYSGENID_GET_GENERATION");
+	printf("DEMO gen_ioctl=%" PRIu64 "\n", (uint64_t)ioctl_gen);
+	n = read(fd, &read_gen, sizeof(read_gen));
+	if (n == sizeof(read_gen))
+		printf("DEMO gen_read=%u\n", read_gen);
+	else if (n < 0 && errno == EAGAIN)
+		printf("DEMO gen_read=unchanged\n");
+	else
+		die("read");
+	if (!sysgenid_backend(&backend, &why))
+		printf("DEMO libsysgenid_backend=%s\n", sysgenid_backend_name(backend));
+}
+
+static void report_service(const char *prefix)
+{
+	char line[256];
+
+	get_state("service", line, sizeof(line));
+	printf("DEMO %sservice_gen=%" PRIu64 "\n", prefix, field(line, "gen"));
+	printf("DEMO %sservice_acks=%" PRIu64 "\n", prefix, field(line, "acks"));
+	printf("DEMO %sservice_key=%.32s\n", prefix, strstr(line, "key=") + 4);
+}
+
+/* Overseer's step 6: wait for every tracked watcher, with a timeout. */
+static void wait_watchers(int fd, const char *label)
+{
+	uint64_t t0 = now_ns();
+	int ret;
+
+	do {
+		ret = ioctl(fd, SYSGENID_WAIT_WATCHERS, 5000);
+	} while (ret && errno == EINTR && !usleep(1000));
+	printf("DEMO %s_wait_watchers=%s\n", label, ret ? strerror(errno) : "ok");
+	printf("DEMO %s_wait_us=%" PRIu64 "\n", label, (now_ns() - t0) / 1000);
+}
+
+static void ack(int fd)
+{
+	__u32 gen;
+
+	if (read(fd, &gen, sizeof(gen)) == sizeof(gen))
+		write(fd, &gen, sizeof(gen));
+}
+
+static int overseer(const char *self)
+{
+	struct spinner spinner = { 0 };
+	const struct sysgenid_page *page;
+	pid_t library, naive;
+	char role[32] = "";
+	uint64_t gen0;
+	int fd;
+
+	mkdir(STATE_DIR, 0755);
+	/* Non-blocking: report_paths() reads to show whether it is outdated. */
+	fd = open_dev(O_RDWR | O_NONBLOCK);
+	page = mmap(NULL, sizeof(*page), PROT_READ, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		die("mmap /dev/sysgenid");
+	if (sysgenid_init())
+		die("sysgenid_init");
+
+	start_role(self, "service");
+	library = start_role(self, "library");
+	naive = start_role(self, "naive");
+	wait_for("library", "round", 0);
+	wait_for("naive", "round", 0);
+	gen0 = sysgenid_vdso_get();
+	wait_for("service", "gen", (__u32)gen0);
+
+	/* Step 1: quiesce.  Here: the generators sit idle until asked. */
+	printf("DEMO phase=before\n");
+	report_paths(fd, page);
+	report_service("");
+	sample("", 1, library, naive);
+	spinner.start_gen = gen0;
+	if (pthread_create(&spinner.thread, NULL, spin, &spinner))
+		die("pthread_create");
+	printf("DEMO-SNAPSHOT-NOW\n");
+	fflush(stdout);
+
+	/* Steps 2-3 happen outside: snapshot, resume.  The host says which copy this is. */
+	if (!fgets(role, sizeof(role), stdin))
+		die("reading the host's go line");
+	role[strcspn(role, "\r\n")] = 0;
+	printf("DEMO phase=after role=%s\n", role);
+
+	if (!strcmp(role, "clone")) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		/* Step 4: the VM Generation ID changed; the kernel bumps. */
+		if (poll(&pfd, 1, 20000) != 1)
+			printf("DEMO error=no generation change within 20 s\n");
+	} else {
+		usleep(200000);	/* a parent should see nothing change */
+	}
+	atomic_store(&spinner.stop, true);
+	pthread_join(spinner.thread, NULL);
+	if (spinner.first_new_ns)
+		printf("DEMO resume_to_visible_ns=%" PRIu64 "\n",
+		       spinner.first_new_ns - spinner.last_old_ns);
+
+	/* Every path, read() included, before this file acks. */
+	report_paths(fd, page);
+	/* Steps 5-7: tracked watchers adjust and ack; wait for them; un-quiesce. */
+	ack(fd);
+	wait_watchers(fd, "hw");
+	report_service("");
+	/* Step 8: lazy users adjust on their next call. */
+	sample("", 2, library, naive);
+
+	/* The software-driven path a container restore tool would take. */
+	if (ioctl(fd, SYSGENID_TRIGGER_GEN_UPDATE, 0))
+		printf("DEMO sw_trigger=%s\n", strerror(errno));
+	else
+		printf("DEMO sw_trigger=ok\n");
+	ack(fd);
+	wait_watchers(fd, "sw");
+	printf("DEMO sw_gen_vdso=%" PRIu64 "\n", (uint64_t)sysgenid_vdso_get());
+	report_service("sw_");
+	sample("sw_", 3, library, naive);
+	printf("DEMO-END\n");
+	fflush(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *role = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!strcmp(role, "service"))
+		return service();
+	if (!strcmp(role, "library"))
+		return producer(1);
+	if (!strcmp(role, "naive"))
+		return producer(0);
+	if (!strcmp(role, "overseer"))
+		return overseer("/proc/self/exe");
+	fprintf(stderr, "usage: %s overseer|service|library|naive\n", argv[0]);
+	return 2;
+}
