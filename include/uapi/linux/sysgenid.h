@@ -27,19 +27,22 @@
  *          at once until the new value is acknowledged.
  *          EAGAIN:  O_NONBLOCK and the file is up to date.
  *          EINVAL:  buffer shorter than 4 bytes (a 0-byte read returns 0).
- *          EINTR:   a signal arrived while blocked.
+ *          EINTR:   a signal arrived while blocked (the read is restarted
+ *                   instead when the handler has SA_RESTART).
  * write()  acknowledges the current generation: exactly 4 bytes holding its
  *          low 32 bits.  Returns 4.
  *          EINVAL:  size other than 4, or a value that is not the current
  *                   generation (it changed again: read it and retry).
  * poll()   EPOLLIN | EPOLLRDNORM while the file has not acknowledged the
  *          current generation.
- * mmap()   exactly one page at offset 0, readable only (PROT_READ; MAP_SHARED
- *          or MAP_PRIVATE), laid out as struct sysgenid_page.  The mapping can
- *          never become writable or executable: mprotect() adding PROT_WRITE
- *          or PROT_EXEC fails with EACCES.
- *          EINVAL:  length is not one page, or the offset is not 0.
- *          EPERM:   PROT_WRITE or PROT_EXEC requested.
+ * mmap()   one page at offset 0 (any length up to a page, which mmap() rounds
+ *          up), readable only (PROT_READ; MAP_SHARED or MAP_PRIVATE), laid
+ *          out as struct sysgenid_page.  The mapping can never become
+ *          writable or executable: mprotect() adding PROT_WRITE or PROT_EXEC
+ *          fails with EACCES.
+ *          EINVAL:  length over one page, or the offset is not 0.
+ *          EPERM:   PROT_WRITE or PROT_EXEC requested (also implied
+ *                   PROT_EXEC, under the READ_IMPLIES_EXEC personality).
  *
  * Reading never needs privileges; only SYSGENID_TRIGGER_GEN_UPDATE does.
  */
@@ -54,8 +57,9 @@
 /*
  * SYSGENID_SET_WATCHER_TRACKING - opt this file in (arg != 0) or out (arg == 0)
  * of watcher tracking.  SYSGENID_WAIT_WATCHERS waits for every tracked file
- * to acknowledge the current generation.  Files start untracked; closing a
- * file stops tracking it.  Returns 0.
+ * to acknowledge the current generation.  Files start untracked; tracking
+ * stops when the file is released (its last descriptor closed and any
+ * mapping of it unmapped).  Returns 0.
  */
 #define SYSGENID_SET_WATCHER_TRACKING	_IO(SYSGENID_IOCTL, 1)
 
@@ -67,6 +71,8 @@
  *         generation (also when a bump happens while waiting), or a signal
  *         arrived: handle the new generation, acknowledge it and retry.
  * ETIME:  the timeout expired first.
+ * Any user can open tracked files and never acknowledge: an overseer should
+ * always pass a timeout.
  */
 #define SYSGENID_WAIT_WATCHERS		_IO(SYSGENID_IOCTL, 2)
 
@@ -95,12 +101,13 @@
  * @reserved:     always 0.
  * @generation:   the full 64-bit generation (offset 8).
  *
- * The rest of the page reads as 0.  The kernel updates @generation before
- * @generation32.  A 64-bit reader loads @generation with one aligned load.  A
- * 32-bit reader, which cannot load @generation atomically, reads
- * @generation32, then the high and the low half of @generation, then
- * @generation32 again, and retries unless both @generation32 reads equal the
- * low half (or uses SYSGENID_GET_GENERATION).
+ * The rest of the page reads as 0.  The kernel updates @generation (with
+ * release semantics) before @generation32.  A 64-bit reader loads
+ * @generation with one aligned acquire load.  A 32-bit reader, which cannot
+ * load @generation atomically, loads @generation32, then the high and then
+ * the low half of @generation, then @generation32 again, each load an
+ * acquire load (or followed by a read barrier), and retries unless both
+ * @generation32 loads equal the low half; or it uses SYSGENID_GET_GENERATION.
  */
 struct sysgenid_page {
 	__u32 generation32;

@@ -59,6 +59,12 @@ static struct {
 	.outdated_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.outdated_wq),
 };
 
+/**
+ * sysgenid_get_generation() - the current system generation
+ *
+ * Return: the 64-bit generation, which starts at 0 at boot and never
+ * decreases.
+ */
 u64 sysgenid_get_generation(void)
 {
 	/* Pairs with atomic64_set_release() in sysgenid_publish(). */
@@ -69,7 +75,11 @@ EXPORT_SYMBOL_GPL(sysgenid_get_generation);
 static void sysgenid_page_publish(struct sysgenid_page *page, u64 gen)
 {
 #if BITS_PER_LONG == 64
-	WRITE_ONCE(page->generation, gen);
+	/*
+	 * Ordered after whatever preceded the bump (the CRNG reseed of a VM
+	 * fork).  Pairs with the acquire load userspace does on the page.
+	 */
+	smp_store_release(&page->generation, gen);
 #else
 	u32 *lo = (u32 *)&page->generation + IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);
 	u32 *hi = (u32 *)&page->generation + !IS_ENABLED(CONFIG_CPU_BIG_ENDIAN);
@@ -195,7 +205,8 @@ static int sysgenid_open(struct inode *inode, struct file *file)
 {
 	struct sysgenid_file *sf;
 
-	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	/* Any user may open the device: charge them for it. */
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL_ACCOUNT);
 	if (!sf)
 		return -ENOMEM;
 	sf->acked = sysgenid_get_generation();
@@ -342,6 +353,20 @@ static const struct vm_operations_struct sysgenid_vm_ops = {
 	.fault = sysgenid_vm_fault,
 };
 
+#ifdef CONFIG_COMPAT
+/*
+ * compat_ptr_ioctl() would mangle the integer arguments of commands 1-3
+ * (s390 clears bit 31); only SYSGENID_GET_GENERATION takes a pointer.
+ */
+static long sysgenid_compat_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	if (cmd == SYSGENID_GET_GENERATION)
+		arg = (unsigned long)compat_ptr(arg);
+	return sysgenid_ioctl(file, cmd, arg);
+}
+#endif
+
 static int sysgenid_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	if (vma->vm_pgoff || vma_pages(vma) != 1)
@@ -363,7 +388,9 @@ static const struct file_operations sysgenid_fops = {
 	.write		= sysgenid_write,
 	.poll		= sysgenid_poll,
 	.unlocked_ioctl	= sysgenid_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= sysgenid_compat_ioctl,
+#endif
 	.mmap		= sysgenid_mmap,
 };
 
@@ -371,7 +398,11 @@ static struct miscdevice sysgenid_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "sysgenid",
 	.fops	= &sysgenid_fops,
-	/* Reading and acking are harmless; triggering checks capabilities. */
+	/*
+	 * Reading and acking only touch the caller's own file; triggering
+	 * checks capabilities.  Anyone may open tracked files and never ack
+	 * them, so an overseer must always give WAIT_WATCHERS a timeout.
+	 */
 	.mode	= 0666,
 };
 

@@ -16,10 +16,12 @@
  * __cvdso_sysgenid_get_data - read the generation from a vDSO data page
  * @data:	the sysgenid data in the real (not the time namespace) page
  *
- * Returns the full 64-bit system generation.  The kernel publishes it
- * before it wakes any /dev/sysgenid waiter, and after the CRNG has been
- * reseeded for a VM fork, so a caller that sees a new generation and then
- * asks for random bytes gets them from the reseeded CRNG.
+ * The kernel publishes the generation before it wakes any /dev/sysgenid
+ * waiter, and after the CRNG has been reseeded for a VM fork, so a caller
+ * that sees a new generation and then asks for random bytes gets them from
+ * the reseeded CRNG.
+ *
+ * Return: the full 64-bit system generation.
  */
 static __always_inline u64
 __cvdso_sysgenid_get_data(const struct vdso_sysgenid_data *data)
