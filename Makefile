@@ -27,7 +27,8 @@ KMAKE		:= $(MAKE) -s -C $(KSRC) $(KMAKE_ARGS)
 KSELFTESTS	:= sysgenid vDSO timens
 KST_DIR		:= $(BUILD)/kselftest
 
-.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check demo clean distclean
+.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check demo patches check-patches \
+	clean distclean
 
 all: kernel
 
@@ -95,6 +96,14 @@ check: kernel initramfs
 demo: kernel initramfs
 	@QEMU_ACCEL=$(QEMU_ACCEL) demo/demo.py --kernel $(BUILD)/bzImage \
 		--initrd $(BUILD)/initramfs.cpio.gz --out $(BUILD)/demo
+
+# The kernel side as a patch series against pristine 6.12 (build/patches/),
+# and its bisection, checkpatch, kernel-doc, sparse and W=1 checks.
+patches: deps
+	@scripts/mkpatches.sh
+
+check-patches: patches
+	@scripts/check-patches.sh
 
 clean:
 	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/initramfs.cpio.gz

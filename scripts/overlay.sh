@@ -3,7 +3,10 @@
 #
 # Bring an unpacked kernel tree up to date with the repo's kernel files.
 #
-# usage: scripts/overlay.sh KERNEL_TREE PRISTINE_DIR
+# usage: scripts/overlay.sh KERNEL_TREE PRISTINE_DIR [--only REPO_PATH...]
+#
+# With --only, just the given repo files are brought in (make patches builds
+# the series one patch at a time this way) and nothing is removed.
 #
 # New files are copied along the map below.  Changes to existing upstream
 # files (Kconfig, Makefile, vdso.lds.S, ...) live in the repo as *.patch
@@ -24,6 +27,12 @@ Documentation/       Documentation/
 
 tree=$1
 pristine=$2
+shift 2
+only=
+if [ "${1:-}" = --only ]; then
+	shift
+	only=$(printf '%s\n' "$@")
+fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
 manifest=$pristine/.copied
 mkdir -p "$pristine"
@@ -48,6 +57,9 @@ echo "$MAP" | while read -r from to; do
 	(cd "$repo/$from" && find . -type f ! -name '*.orig' ! -name '*.rej' | sort) |
 	while read -r f; do
 		f=${f#./}
+		if [ -n "$only" ] && ! echo "$only" | grep -qxF "$from$f"; then
+			continue
+		fi
 		case $f in
 		*.patch) echo "$repo/$from$f" >> "$patches" ;;
 		*)	 dst=$(echo "$to$f" | sed 's|^\./||')
@@ -59,11 +71,13 @@ done
 
 # Files copied by an earlier run that the repo no longer has.
 sort -u "$copied" -o "$copied"
-sort -u "$manifest" | comm -23 - "$copied" | while read -r dst; do
-	rm -f "$tree/$dst"
-	echo "  REMOVED $dst"
-done
-cp "$copied" "$manifest"
+if [ -z "$only" ]; then
+	sort -u "$manifest" | comm -23 - "$copied" | while read -r dst; do
+		rm -f "$tree/$dst"
+		echo "  REMOVED $dst"
+	done
+	cp "$copied" "$manifest"
+fi
 
 # Hunks: pristine copies of every file they touch, all hunks applied, then
 # the result compared with the tree.  A file no hunk touches any more goes
@@ -86,6 +100,7 @@ done
 for f in $touched; do
 	install_if_changed "$stage/$f" "$tree/$f" "$f (patched)"
 done
+[ -n "$only" ] && exit 0
 (cd "$pristine" && find . -type f ! -name .copied | sed 's|^\./||') | while read -r f; do
 	echo "$touched" | grep -qx "$f" && continue
 	install_if_changed "$pristine/$f" "$tree/$f" "$f (restored)"

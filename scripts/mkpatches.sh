@@ -1,0 +1,68 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# make patches: turn the overlay into a git format-patch series against the
+# pristine linux-source-6.12 tree.  series/NNNN-*.txt name each patch's repo
+# files ("Files: ...") and its commit message (after "---"); series/cover.txt
+# is the cover letter.  Writes build/patches/ with a `series` file, and
+# leaves the git tree in build/series-tree.
+set -eu
+repo=$(cd "$(dirname "$0")/.." && pwd)
+tarball=/usr/src/linux-source-6.12.tar.xz
+tree=$repo/build/series-tree
+out=$repo/build/patches
+name=$(git -C "$repo" config user.name || echo "SysGenID developers")
+email=$(git -C "$repo" config user.email || echo "sysgenid@example.org")
+git_id="-c user.name=$name -c user.email=$email"
+
+# Every overlay file belongs to exactly one patch; the guest config fragment
+# is the test rig's, not the series'.
+listed=$(sed -n 's/^Files: //p' "$repo"/series/0*.txt | tr ' ' '\n' | sort)
+dups=$(echo "$listed" | uniq -d)
+[ -z "$dups" ] || { echo "mkpatches: in two patches: $dups" >&2; exit 1; }
+all=$(cd "$repo" && find kernel arch-vdso include/uapi selftests Documentation -type f \
+	! -path 'kernel/kernel/configs/*' 2>/dev/null | sort)
+listed_file=$(mktemp)
+echo "$listed" > "$listed_file"
+missing=$(echo "$all" | comm -23 - "$listed_file")
+rm -f "$listed_file"
+[ -z "$missing" ] || { echo "mkpatches: in no patch of series/: $missing" >&2; exit 1; }
+
+echo "  UNPACK  pristine tree for the series"
+rm -rf "$tree" "$out"
+mkdir -p "$tree" "$out"
+tar -xJf "$tarball" -C "$tree" --strip-components=1
+cd "$tree"
+git init -q
+# shellcheck disable=SC2086
+git $git_id add -A && git $git_id commit -q -m "Linux $(make -s kernelversion) (Debian linux-source-6.12)"
+git tag base
+
+pristine=$(mktemp -d)
+trap 'rm -rf "$pristine"' EXIT
+files=
+for s in "$repo"/series/0*.txt; do
+	files="$files $(sed -n 's/^Files: //p' "$s")"
+	# shellcheck disable=SC2086
+	"$repo/scripts/overlay.sh" "$tree" "$pristine" --only $files > /dev/null
+	git add -A
+	{
+		sed '1,/^---$/d' "$s"
+		printf '\nSigned-off-by: %s <%s>\n' "$name" "$email"
+	} | git $git_id commit -q -F -
+	echo "  PATCH   $(git log -1 --format=%s)"
+done
+
+git format-patch -q --cover-letter --thread -o "$out" base..HEAD
+cover=$(ls "$out"/0000-*.patch)
+subject=$(head -n 1 "$repo/series/cover.txt")
+python3 - "$cover" "$repo/series/cover.txt" "$subject" <<'PY'
+import sys
+path, blurb_path, subject = sys.argv[1:]
+blurb = open(blurb_path).read().split("\n", 2)[2]
+text = open(path).read()
+text = text.replace("*** SUBJECT HERE ***", subject).replace("*** BLURB HERE ***", blurb.rstrip())
+open(path, "w").write(text)
+PY
+(cd "$out" && ls 0*.patch | grep -v '^0000-') > "$out/series"
+echo "  SERIES  build/patches/ ($(wc -l < "$out/series") patches and a cover letter)"
