@@ -13,7 +13,8 @@ tree=$repo/build/series-tree
 out=$repo/build/patches
 name=$(git -C "$repo" config user.name || echo "SysGenID developers")
 email=$(git -C "$repo" config user.email || echo "sysgenid@example.org")
-git_id="-c user.name=$name -c user.email=$email"
+export GIT_AUTHOR_NAME="$name" GIT_AUTHOR_EMAIL="$email"
+export GIT_COMMITTER_NAME="$name" GIT_COMMITTER_EMAIL="$email"
 
 # Every overlay file belongs to exactly one patch; the guest config fragment
 # is the test rig's, not the series'.
@@ -34,8 +35,7 @@ mkdir -p "$tree" "$out"
 tar -xJf "$tarball" -C "$tree" --strip-components=1
 cd "$tree"
 git init -q
-# shellcheck disable=SC2086
-git $git_id add -A && git $git_id commit -q -m "Linux $(make -s kernelversion) (Debian linux-source-6.12)"
+git add -A -f && git commit -q -m "Linux $(make -s kernelversion) (Debian linux-source-6.12)"
 git tag base
 
 pristine=$(mktemp -d)
@@ -45,11 +45,11 @@ for s in "$repo"/series/0*.txt; do
 	files="$files $(sed -n 's/^Files: //p' "$s")"
 	# shellcheck disable=SC2086
 	"$repo/scripts/overlay.sh" "$tree" "$pristine" --only $files > /dev/null
-	git add -A
+	git add -A -f
 	{
 		sed '1,/^---$/d' "$s"
 		printf '\nSigned-off-by: %s <%s>\n' "$name" "$email"
-	} | git $git_id commit -q -F -
+	} | git commit -q -F -
 	echo "  PATCH   $(git log -1 --format=%s)"
 done
 

@@ -161,7 +161,7 @@ TEST_F(vdso, time_namespace)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status))
-		TH_LOG("timens child failed at step %d (10: not in timens, 11: vDSO != ioctl, 12: trigger, 13: vDSO stale)",
+		TH_LOG("timens child: step %d (10 no ns, 11 vDSO!=ioctl, 12 trigger, 13 stale)",
 		       WEXITSTATUS(status));
 	ASSERT_EQ(self->get(), ioctl_gen(self->fd));
 	ack(self->fd);
@@ -176,7 +176,7 @@ static pid_t run_under_kill_all_seccomp(sysgenid_get_t get, __u64 expect, bool m
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	};
 	struct sock_fprog prog = {
-		.len = sizeof(kill_all) / sizeof(kill_all[0]),
+		.len = ARRAY_SIZE(kill_all),
 		.filter = kill_all,
 	};
 	pid_t pid = fork();
