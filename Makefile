@@ -17,6 +17,18 @@ QEMU_ACCEL	?= tcg
 
 GUEST_CONFIG	:= kernel/kernel/configs/sysgenid_guest.config
 
+# DEBUG=1: the same guest plus lockdep, KASAN, UBSAN, kmemleak, ... in a
+# tree of its own, built into build/bzImage-debug.
+ifeq ($(DEBUG),1)
+KSRC		:= $(BUILD)/linux-debug
+PRISTINE	:= $(BUILD)/pristine-debug
+GUEST_CONFIG	+= kernel/kernel/configs/sysgenid_debug.config
+BZIMAGE		:= $(BUILD)/bzImage-debug
+else
+PRISTINE	:= $(BUILD)/pristine
+BZIMAGE		:= $(BUILD)/bzImage
+endif
+
 # Fixed build metadata keeps ccache hits across rebuilds.
 KMAKE_ARGS	:= CC="ccache gcc" HOSTCC="ccache gcc" KBUILD_BUILD_TIMESTAMP=2026-01-01 \
 		   KBUILD_BUILD_USER=sysgenid KBUILD_BUILD_HOST=qemu
@@ -39,21 +51,21 @@ deps:
 $(KSRC)/Makefile:
 	@$(MAKE) -s deps
 	@echo "  UNPACK  $(KTARBALL)"
-	@rm -rf $(KSRC) $(KSRC).tmp $(BUILD)/pristine
+	@rm -rf $(KSRC) $(KSRC).tmp $(PRISTINE)
 	@mkdir -p $(KSRC).tmp
 	@tar -xJf $(KTARBALL) -C $(KSRC).tmp --strip-components=1
 	@mv $(KSRC).tmp $(KSRC)
 
 kernel-tree: deps $(KSRC)/Makefile
-	@scripts/overlay.sh $(KSRC) $(BUILD)/pristine
+	@scripts/overlay.sh $(KSRC) $(PRISTINE)
 	@scripts/kconfig.sh $(KSRC) $(GUEST_CONFIG)
 
 kernel: kernel-tree
 	@echo "  KBUILD  bzImage (-j$(JOBS))"
 	+@$(KMAKE) -j$(JOBS) bzImage
-	@cmp -s $(KSRC)/arch/x86/boot/bzImage $(BUILD)/bzImage || \
-		cp $(KSRC)/arch/x86/boot/bzImage $(BUILD)/bzImage
-	@echo "  KERNEL  build/bzImage"
+	@cmp -s $(KSRC)/arch/x86/boot/bzImage $(BZIMAGE) || \
+		cp $(KSRC)/arch/x86/boot/bzImage $(BZIMAGE)
+	@echo "  KERNEL  $(notdir $(BZIMAGE))"
 
 # Each collection is built on its own first: the kselftest install target
 # carries on past a collection that fails to build, and a test that was
@@ -90,8 +102,17 @@ initramfs: selftests guest
 		echo libfast:libfast_guest_test >> $(KST_DIR)/kselftest-list.txt
 	@qemu/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz $(KST_DIR) $(GUEST_DIR)
 
+# The kselftests run on the normal and on the debug kernel (DEBUG_CHECK=0
+# skips the latter for a quick run; CI keeps it).
+DEBUG_CHECK	?= 1
 check: kernel initramfs
+ifeq ($(DEBUG_CHECK),1)
+	+@$(MAKE) -s kernel DEBUG=1
+	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
+		$(BUILD)/check $(BUILD)/bzImage-debug
+else
 	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
+endif
 
 demo: kernel initramfs
 	@QEMU_ACCEL=$(QEMU_ACCEL) demo/demo.py --kernel $(BUILD)/bzImage \

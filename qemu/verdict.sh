@@ -8,7 +8,8 @@
 # Counting is per test case: a binary with a KTAP "Totals" line contributes
 # its counts, any other binary counts as one.
 #
-# usage: qemu/verdict.sh LOG...
+# usage: [VERDICT_GUESTS=N] qemu/verdict.sh LOG...
+# N guests must each have printed their completion marker (default 1).
 set -u
 
 
@@ -49,16 +50,19 @@ function flush_binary(result, name,    crashed) {
 	binaries++
 }
 /^1\.\.[0-9]+$/ { planned += substr($0, 4) + 0 }
-/^SYSGENID-GUEST-DONE/ { done = 1 }
+/^SYSGENID-GUEST-DONE/ { done++ }
 # Test output is indented with "# "; anything else is the kernel speaking.
 !/^#/ && /BUG:|WARNING:|Oops|Kernel panic|kernel BUG|general protection fault|UBSAN:|KASAN:|INFO: task .* blocked|possible (recursive|circular) locking|unreferenced object/ {
 	splats++; print "SPLAT " $0
 }
 END {
-	if (!done) { print "FAIL guest did not finish (timeout, panic or hang)"; fail++ }
+	if (done < guests) {
+		printf "FAIL %d of %d guests did not finish (timeout, panic or hang)\n", guests - done, guests
+		fail++
+	}
 	if (binaries == 0) { print "FAIL no kselftest ran"; fail++ }
 	if (binaries < planned) { printf "FAIL only %d of %d planned tests reported\n", binaries, planned; fail++ }
 	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0)
-}' "$@"
+}' guests="${VERDICT_GUESTS:-1}" "$@"
