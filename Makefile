@@ -127,9 +127,11 @@ check-patches: patches
 	@scripts/check-patches.sh
 
 clean:
-	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/initramfs.cpio.gz
+	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/initramfs.cpio.gz \
+		$(BUILD)/bench $(BUILD)/bench-guest $(BUILD)/initramfs-bench.cpio.gz
 	-$(MAKE) -s -C libfast clean
 	-$(KMAKE) clean
 
 distclean:
 	rm -rf $(BUILD)
+include bench/bench.mk

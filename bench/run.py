@@ -1,0 +1,807 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run SysGenID's benchmarks in QEMU guests and write the results.
+
+Builds nothing: `make bench` (bench/bench.mk) builds the kernel, the bench
+initramfs and the demo's, then calls this.  It
+
+  1. boots the guest with job=bench (bench/job-bench): per-call costs,
+     kernel memory per watcher, watcher scale, hyperfine around whole
+     processes; all printed on the serial console between markers;
+  2. runs the per-call methods that need no SysGenID kernel on the host too,
+     to show what the emulation does to each kind of instruction;
+  3. boots the demo guest once, snapshots it and restores it into clones
+     (demo/demo.py, imported), collecting the time from QMP `cont` to the
+     new generation being visible;
+  4. writes results.json, results.md and results.png to --out and prints
+     the per-call table and the targets.
+
+Exit status: 0, or 1 when a guest failed, a step reported an error, or the
+guest kernel log shows a splat (the numbers are still written).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+BOOT = os.path.join(TOP, "qemu", "boot.sh")
+sys.path.insert(0, os.path.join(TOP, "demo"))
+import demo  # noqa: E402  (demo/demo.py: Guest, snapshot, restore)
+
+# What the guest kernel log must not contain.
+SPLATS = re.compile(r"BUG:|WARNING:|Oops|Kernel panic|possible circular locking|"
+                    r"KASAN|UBSAN|general protection|Call Trace:")
+
+# How each per-call method is grouped (and coloured in the chart).
+GROUPS = {
+    "raw_load": "baseline", "ool_load": "baseline",
+    "mmap_load": "sysgenid, no syscall", "libfast_changed": "sysgenid, no syscall",
+    "vdso_raw": "sysgenid, no syscall", "libfast_get": "sysgenid, no syscall",
+    "ioctl": "sysgenid, syscall", "read_eagain": "sysgenid, syscall",
+    "clock_gettime": "reference", "vdso_getrandom": "reference", "getppid": "reference",
+}
+COLOURS = {"baseline": "#9e9e9e", "sysgenid, no syscall": "#2e7d32",
+           "sysgenid, syscall": "#c62828", "reference": "#1565c0"}
+
+# Per-call methods the host can run: the last three on a stand-in page (-S).
+HOST_METHODS = ["raw_load", "ool_load", "clock_gettime", "vdso_getrandom", "getppid",
+                "mmap_load", "libfast_changed", "libfast_get"]
+
+HYPERFINE_WARMUP = 3
+HYPERFINE_RUNS = 10
+MEMORY_REPS = 3
+
+
+def sh(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def first_line(text):
+    return text.splitlines()[0] if text else "?"
+
+
+def host_cpu():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def between(text, begin, end):
+    """The text between two marker lines.  Markers are matched anywhere in a
+    line: the firmware leaves escape codes in front of the first one."""
+    i = text.find(begin)
+    j = text.find(end, i + 1)
+    if i < 0 or j < 0:
+        return None
+    return text[text.index("\n", i) + 1:j]
+
+
+# ---- running --------------------------------------------------------------
+
+class HostLoad:
+    """CPU time the rest of the host used while a phase ran: on a shared
+    2-core machine another build skews every figure, so the results say so.
+    Counts /proc/stat busy time minus this script's and its waited-for
+    children's (QEMU, the host bench); steal is time the hypervisor under
+    this host took away."""
+
+    def __init__(self, name):
+        self.name = name
+
+    @staticmethod
+    def _sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = (v[0] + v[1] + v[2] + v[5] + v[6]) / hz     # user nice system irq softirq
+        steal = v[7] / hz if len(v) > 7 else 0.0
+        t = os.times()
+        return busy, steal, t.user + t.system + t.children_user + t.children_system
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.s0 = self._sample()
+        return self
+
+    def __exit__(self, *exc):
+        busy, steal, mine = self._sample()
+        self.result = {"phase": self.name, "seconds": round(time.monotonic() - self.t0, 1),
+                       "other_cpu_s": round(max(0.0, busy - self.s0[0] - (mine - self.s0[2])), 1),
+                       "steal_s": round(steal - self.s0[1], 1)}
+        return False
+
+    def busy(self):
+        r = self.result
+        return r["other_cpu_s"] > 0.1 * r["seconds"] or r["steal_s"] > 0.05 * r["seconds"]
+
+def boot_bench(args, log_path):
+    append = (f"job=bench quiet bench_ms={args.ms} bench_reps={args.reps} "
+              f"bench_checks={args.checks} bench_watchers={args.watchers} "
+              f"bench_mem_fds={args.mem_fds} bench_mem_reps={MEMORY_REPS}")
+    t0 = time.monotonic()
+    with open(log_path, "w") as log:
+        try:
+            subprocess.run([BOOT, args.kernel, args.initrd, append], stdin=subprocess.DEVNULL,
+                           stdout=log, stderr=subprocess.STDOUT, timeout=args.timeout,
+                           check=False)
+        except subprocess.TimeoutExpired:
+            pass        # the missing end marker says so
+    with open(log_path, errors="replace") as f:
+        text = f.read().replace("\r", "")
+    return text, time.monotonic() - t0
+
+
+def parse_guest(text):
+    out = {"lines": [], "hyperfine": None, "errors": [], "splats": []}
+    body = between(text, "SYSGENID-BENCH-BEGIN", "SYSGENID-BENCH-END")
+    if body is None:
+        out["errors"].append("no SYSGENID-BENCH-END from the guest (crashed or timed out)")
+        body = text.split("SYSGENID-BENCH-BEGIN", 1)[-1]
+    for line in body.splitlines():
+        i = line.find('{"bench"')
+        if i < 0:
+            continue
+        try:
+            obj = json.loads(line[i:])
+        except json.JSONDecodeError:
+            out["errors"].append("unparsable line: " + line[i:i + 120])
+            continue
+        out["lines"].append(obj)
+        if obj["bench"] == "error":
+            out["errors"].append(f"guest step failed: {obj['step']} (status {obj['status']})")
+        if obj["bench"] == "check" and not obj["ok"]:
+            out["errors"].append("the access paths disagree on the generation: "
+                                 + json.dumps(obj))
+    hf = between(text, "SYSGENID-HYPERFINE-BEGIN", "SYSGENID-HYPERFINE-END")
+    try:
+        out["hyperfine"] = json.loads(hf) if hf and hf.strip() else None
+    except json.JSONDecodeError:
+        pass
+    if out["hyperfine"] is None:
+        out["errors"].append("no hyperfine results from the guest")
+    dmesg = between(text, "SYSGENID-DMESG-BEGIN", "SYSGENID-DMESG-END")
+    if dmesg is None:
+        out["errors"].append("no kernel log from the guest")
+    else:
+        out["splats"] = [ln for ln in dmesg.splitlines() if SPLATS.search(ln)]
+    if "SYSGENID-GUEST-DONE" not in text:
+        out["errors"].append("the bench guest did not finish")
+    return out
+
+
+def host_calls(args):
+    """The same binary on the host, without emulation."""
+    if not args.host_bench:
+        return {}
+    cmd = [args.host_bench, "-S", "-t", str(args.ms), "-r", str(args.reps)] + HOST_METHODS
+    out = {}
+    for line in sh(cmd).splitlines():
+        try:
+            o = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if o.get("bench") == "call" and "median" in o:
+            out[o["method"]] = o
+    return out
+
+
+def run_restores(args, outdir, errors):
+    """One snapshot of the demo guest, restored into args.clones clones."""
+    os.makedirs(outdir, exist_ok=True)
+    ns = argparse.Namespace(kernel=args.kernel, initrd=args.demo_initrd, out=outdir)
+    snap = os.path.join(outdir, "snapshot.bin")
+    clones = []
+    try:
+        parent = demo.Guest("parent", ns, outdir)
+        try:
+            demo.snapshot(parent, snap)
+        finally:
+            parent.kill()       # what the parent does next is of no interest here
+        for i in range(1, args.clones + 1):
+            r = demo.restore(ns, f"clone{i}", snap)
+            ms, ns_ = r.get("cont_to_visible_ms"), r.get("resume_to_visible_ns")
+            clones.append({"name": f"clone{i}",
+                           "cont_to_visible_ms": float(ms) if ms else None,
+                           "resume_to_visible_ns": int(ns_) if ns_ else None,
+                           "generation": r.get("gen_vdso"), "guid": r.get("guid")})
+    except Exception as e:      # a hung guest is a result to report, not a crash
+        errors.append(f"restore series stopped after {len(clones)} clones: {e}")
+    finally:
+        if os.path.exists(snap):
+            os.unlink(snap)     # tens of MB that nothing reads afterwards
+    return clones
+
+
+# ---- analysis -------------------------------------------------------------
+
+def spread(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def fit_line(xs, ys):
+    """Least squares y = a + b x; returns a, b, r^2."""
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    b = sxy / sxx if sxx else 0.0
+    a = my - b * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - a - b * x) ** 2 for x, y in zip(xs, ys))
+    return a, b, (1 - ss_res / ss_tot) if ss_tot else 1.0
+
+
+def analyse_calls(lines, host):
+    by = lambda kind: [o for o in lines if o["bench"] == kind]  # noqa: E731
+    cfg = (by("config") or [{}])[0]
+    calls = {o["method"]: o for o in by("call")}
+    base = {k: calls[k]["median"] for k in ("raw_load", "ool_load", "ioctl")
+            if "median" in calls.get(k, {})}
+    methods = []
+    for name, o in calls.items():
+        m = {k: v for k, v in o.items() if k != "bench"}
+        if "median" in o:
+            if "raw_load" in base:
+                m["x_raw_load"] = o["median"] / base["raw_load"]
+            if "ool_load" in base:
+                m["x_out_of_line"] = o["median"] / base["ool_load"]
+            if "ioctl" in base:
+                m["ioctl_over_this"] = base["ioctl"] / o["median"]
+        if name in host:
+            for k in ("median", "min", "max"):
+                m["host_" + k] = host[name][k]
+            m["host_what"] = host[name]["what"]
+        methods.append(m)
+    return {"unit": "ns/call", "rep_min_ms": cfg.get("rep_min_ms"), "reps": cfg.get("reps"),
+            "warmup_ms": cfg.get("warmup_ms"), "pinned_cpu": cfg.get("cpu"),
+            "check": (by("check") or [None])[0], "methods": methods}
+
+
+def analyse_hyperfine(hf, checks):
+    none = next((r for r in hf["results"] if r["command"].split()[1] == "none"), None)
+    rows = []
+    for r in hf["results"]:
+        row = {"command": r["command"], "method": r["command"].split()[1],
+               "runs": len(r.get("times", []))}
+        for k in ("mean", "stddev", "median", "min", "max", "user", "system"):
+            if r.get(k) is not None:
+                row[k + "_ms"] = r[k] * 1e3
+        if none and r is not none:
+            row["per_check_ns"] = (r["mean"] - none["mean"]) / checks * 1e9
+        rows.append(row)
+    return {"checks_per_process": checks, "warmup": HYPERFINE_WARMUP, "runs": HYPERFINE_RUNS,
+            "results": rows, "raw": hf}
+
+
+def analyse_watchers(scale):
+    fits = {}
+    for t in sorted({o["threads"] for o in scale}):
+        pts = sorted((o["watchers"], o["total_us"]["median"])
+                     for o in scale if o["threads"] == t)
+        if len(pts) < 3:
+            continue
+        a, b, r2 = fit_line([p[0] for p in pts], [p[1] for p in pts])
+        # Marginal cost per watcher over the two largest steps of N.
+        (n1, t1), (n2, t2), (n3, t3) = pts[-3:]
+        fits[str(t)] = {"intercept_us": a, "slope_us_per_watcher": b, "r2": r2,
+                        "marginal_us_low": (t2 - t1) / (n2 - n1),
+                        "marginal_us_high": (t3 - t2) / (n3 - n2),
+                        "n_low": [n1, n2], "n_high": [n2, n3]}
+    return {"series": [{k: v for k, v in o.items() if k != "bench"} for o in scale],
+            "fit": fits}
+
+
+def analyse(guest, clones, host, args, env, errors):
+    lines = guest["lines"]
+    res = {"environment": env, "errors": errors, "kernel_splats": guest["splats"]}
+    res["per_call"] = analyse_calls(lines, host)
+    if guest["hyperfine"]:
+        res["hyperfine"] = analyse_hyperfine(guest["hyperfine"], args.checks)
+    res["watchers"] = analyse_watchers([o for o in lines if o["bench"] == "scale"])
+    res["memory"] = [{k: v for k, v in o.items() if k != "bench"}
+                     for o in lines if o["bench"] == "memory"]
+    res["restore"] = {
+        "clones": clones,
+        "cont_to_visible_ms": spread([c["cont_to_visible_ms"] for c in clones]),
+        "resume_to_visible_ns": spread([c["resume_to_visible_ns"] for c in clones]),
+    }
+    if any(c["cont_to_visible_ms"] is None for c in clones):
+        errors.append("a clone never printed DEMO-VISIBLE")
+    res["targets"] = targets(res, env["accel"])
+    return res
+
+
+# ---- targets --------------------------------------------------------------
+
+TCG_NOTE = (" Under TCG every guest load is a software TLB lookup and every indirect jump or"
+            " return a translation-block lookup in QEMU, so each extra instruction of that"
+            " kind costs several ns, far more than on hardware.")
+
+
+def targets(res, accel):
+    tcg = accel == "tcg"
+    emu = TCG_NOTE if tcg else ""
+    calls = {m["method"]: m for m in res["per_call"]["methods"]}
+    med = {k: m.get("median") for k, m in calls.items()}
+    host = {k: m.get("host_median") for k, m in calls.items()}
+    out = []
+
+    def add(name, goal, ok, measured, why):
+        status = "NOT MEASURED" if ok is None else "MET" if ok else "MISSED"
+        out.append({"target": name, "goal": goal, "status": status, "measured": measured,
+                    "why": "" if ok else why})
+
+    # 1. The library's getter against one out-of-line call.
+    goal = "sysgenid_vdso_get() <= 1.3x one out-of-line call+load"
+    lf, ool, vd = med.get("libfast_get"), med.get("ool_load"), med.get("vdso_raw")
+    if lf and ool:
+        why = ("sysgenid_vdso_get() is a call into the library, a load of its init flag and an"
+               " indirect jump into the vDSO, whose function loads the time-namespace marker"
+               " and then the generation: two control transfers and three loads against the"
+               " baseline's one call and one load")
+        why += f" (the vDSO function alone, through a cached pointer: {vd / ool:.2f}x)." \
+            if vd else "."
+        if host.get("libfast_get") and host.get("ool_load"):
+            why += (" On the host, without emulation, the library's getter served from a"
+                    " stand-in page (the same call, flag load and indirect jump, ending in a"
+                    " one-load function where the vDSO's adds a compare and a branch) takes"
+                    f" {host['libfast_get']:.2f} ns against the baseline's"
+                    f" {host['ool_load']:.2f} ns"
+                    f" ({host['libfast_get'] / host['ool_load']:.2f}x).")
+        add("libfast getter vs out-of-line baseline", goal, lf / ool <= 1.3,
+            f"{lf:.2f} ns vs {ool:.2f} ns = {lf / ool:.2f}x", why + emu)
+    else:
+        add("libfast getter vs out-of-line baseline", goal, None, "-", "")
+
+    # 2. The inline cookie check against one load.
+    goal = "sysgenid_changed(&cookie) <= 1.2x one load"
+    ch, raw = med.get("libfast_changed"), med.get("raw_load")
+    if ch and raw:
+        why = ("the check loads the cookie's page pointer, tests it, loads the generation from"
+               " the page and the cookie's value and compares: three loads and two branches"
+               " against one load; the per-iteration compiler barrier makes it reload the"
+               " cookie every time, as a caller whose cookie lives in memory would.")
+        if host.get("libfast_changed") and host.get("raw_load"):
+            why += (" On the host, without emulation, the same instructions on a stand-in page"
+                    f" take {host['libfast_changed']:.2f} ns against {host['raw_load']:.2f} ns"
+                    f" ({host['libfast_changed'] / host['raw_load']:.2f}x): the gap is the"
+                    " extra work, not only the emulation.")
+        add("inline cookie check vs raw load", goal, ch / raw <= 1.2,
+            f"{ch:.2f} ns vs {raw:.2f} ns = {ch / raw:.2f}x", why + emu)
+    else:
+        add("inline cookie check vs raw load", goal, None, "-", "")
+
+    # 3. The vDSO getter against the ioctl.
+    need = 25 if tcg else 100
+    goal = (f"__vdso_sysgenid_get() >= {need}x faster than the ioctl"
+            f" ({'TCG' if tcg else 'KVM'} threshold)")
+    io = med.get("ioctl")
+    if vd and io:
+        measured = f"ioctl {io:.1f} ns / vDSO {vd:.2f} ns = {io / vd:.1f}x"
+        if lf:
+            measured += f" (through libsysgenid: {io / lf:.1f}x)"
+        slow = [f"{k} {med[k] / host[k]:.1f}x" for k in ("raw_load", "ool_load", "getppid")
+                if host.get(k) and med.get(k)]
+        why = "the ratio is bounded by what a system call costs on this CPU (see getppid)."
+        if tcg:
+            why = "TCG compresses the ratio: it slows loads and calls more than system calls"
+            why += f" (TCG over the host, same binary: {', '.join(slow)})." if slow else "."
+        add("vDSO getter vs ioctl", goal, io / vd >= need, measured, why)
+    else:
+        add("vDSO getter vs ioctl", goal, None, "-", "")
+
+    # 4. Watchers: linear, and cheap per watcher.
+    goal = "linear in N and <= 2 us per watcher (TCG threshold)"
+    w = res["watchers"]
+    fit = w["fit"].get("1")
+    one = [s for s in w["series"] if s["threads"] == 1]
+    if fit and one:
+        big = max(one, key=lambda s: s["watchers"])
+        per = big["total_us"]["median"] / big["watchers"]
+        low, high = fit["marginal_us_low"], fit["marginal_us_high"]
+        # Quadratic growth would make the marginal cost ten times larger per decade of N.
+        linear = low > 0 and high / low <= 2.0
+        measured = f"one event loop: {per:.2f} us/watcher at N={big['watchers']}"
+        two = [s for s in w["series"] if s["threads"] == 2]
+        if two:
+            b2 = max(two, key=lambda s: s["watchers"])
+            measured += (f"; with two event loops"
+                         f" {b2['total_us']['median'] / b2['watchers']:.2f} us")
+        measured += (f"; marginal cost {low:.2f} us"
+                     f" (N {fit['n_low'][0]}->{fit['n_low'][1]}) vs {high:.2f} us"
+                     f" (N {fit['n_high'][0]}->{fit['n_high'][1]}):"
+                     f" {'linear' if linear else 'NOT linear'} (least-squares r^2"
+                     f" {fit['r2']:.4f}, small N being mostly wake-up latency)")
+        why = ""
+        if not linear:
+            why += (f"the marginal cost per watcher grows {high / low:.1f}x from one step of N"
+                    " to the next (see the watcher table). ") if low > 0 else \
+                "the marginal cost per watcher could not be measured (see the watcher table). "
+        if per > 2.0:
+            why += ("each watcher costs its event loop a read() and a write() system call plus"
+                    " its share of epoll_wait(), and the kernel an epoll callback at the"
+                    " wake-up")
+            if med.get("read_eagain"):
+                why += (f"; at {med['read_eagain']:.0f} ns for a bare read() here, the two"
+                        " system calls alone take a large part of the budget")
+            why += "." + emu
+        add("watcher scale", goal, linear and per <= 2.0, measured, why.strip())
+    else:
+        add("watcher scale", goal, None, "-", "")
+
+    # 5. Restore to visible.
+    goal = "QMP cont -> new generation visible <= 10 ms (TCG threshold)"
+    r = res["restore"]["cont_to_visible_ms"]
+    if r:
+        why = ("the host-measured time is everything between QMP `cont` and the console line"
+               " reaching the host: the QMP round trip, QEMU restarting the vCPUs, the ACPI"
+               " notification (AML run by the guest's interpreter) reaching the vmgenid"
+               " driver, the CRNG reseed and the bump, the spinner noticing and writing its"
+               " line to the emulated UART, and QEMU and the host's reader thread passing it"
+               " on.")
+        if tcg:
+            why += (" Under TCG the restored QEMU process also starts with an empty translation"
+                    " cache: every guest path that runs after the resume is translated first.")
+        why += " No guest-side figure isolates the guest's share (see the restore section)."
+        add("restore to visible", goal, r["median"] <= 10.0,
+            f"host-measured median {r['median']:.1f} ms (min {r['min']:.1f},"
+            f" max {r['max']:.1f}, {r['n']} clones)", why)
+    else:
+        add("restore to visible", goal, None, "-", "")
+    return out
+
+
+# ---- output ---------------------------------------------------------------
+
+def fmt(v, nd=2):
+    if v is None:
+        return "-"
+    if abs(v) >= 100:
+        return f"{v:.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.{nd}f}"
+
+
+def call_table(res):
+    rows = ["| method | what | ns/call median | min - max | stddev | x raw load "
+            "| x out-of-line | ioctl / this | host, no emulation |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    methods = sorted(res["per_call"]["methods"], key=lambda m: m.get("median", float("inf")))
+    for m in methods:
+        if "median" not in m:
+            rows.append(f"| {m['method']} | {m['what']} | skipped: {m.get('skipped', '?')} "
+                        "| | | | | | |")
+            continue
+        host = fmt(m.get("host_median"))
+        if "stand-in" in m.get("host_what", ""):
+            host += " (stand-in)"
+        rows.append(f"| {m['method']} | {m['what']} | {fmt(m['median'])} | "
+                    f"{fmt(m['min'])} - {fmt(m['max'])} | {fmt(m['stddev'])} | "
+                    f"{fmt(m.get('x_raw_load'))} | {fmt(m.get('x_out_of_line'))} | "
+                    f"{fmt(m.get('ioctl_over_this'))} | {host} |")
+    return "\n".join(rows)
+
+
+def target_lines(res):
+    out = []
+    for t in res["targets"]:
+        line = f"- **{t['status']}** {t['target']} ({t['goal']}): {t['measured']}."
+        if t["why"]:
+            line += f" Why: {t['why']}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def md_environment(res):
+    e = res["environment"]
+    pc = res["per_call"]
+    it = e["iterations"]
+    return [
+        "## Environment", "",
+        "| | |", "|---|---|",
+        f"| accelerator | {e['accel']} |",
+        f"| host | {e['host_cpu']} ({e['host_cpus']} CPUs), kernel {e['host_kernel']} |",
+        f"| QEMU | {e['qemu']} |",
+        f"| guest | kernel {e['guest_kernel']}, CPU '{e['guest_cpu']}', {e['guest_cpus']} vCPUs,"
+        f" {e['guest_mem_mb']} MiB, clocksource {e['guest_clocksource']} |",
+        f"| compiler | {e['compiler']} (-O2, static) |",
+        f"| per call | {pc['reps']} repetitions of >= {pc['rep_min_ms']} ms per method,"
+        f" interleaved, after {pc['warmup_ms']} ms warm-up; pinned to vCPU {pc['pinned_cpu']} |",
+        f"| hyperfine | {it['hyperfine_checks_per_process']} checks per process,"
+        f" --warmup {it['hyperfine_warmup']} --runs {it['hyperfine_runs']} |",
+        f"| watchers | N = {it['watchers']}, {it['watcher_reps']} timed rounds each |",
+        f"| memory | {it['memory_fds']} descriptors per step, {it['memory_reps']} repetitions |",
+        f"| restore | {it['restore_clones']} clones of one snapshot |",
+        "| host load | " + "; ".join(f"{x['phase']}: {x['other_cpu_s']} CPU-s by other"
+                                      f" processes, {x['steal_s']} s stolen in {x['seconds']} s"
+                                      for x in e["host_load"]) + " |",
+        f"| date | {e['date']}; bench guest {e['bench_guest_seconds']} s,"
+        f" whole run {e['total_seconds']} s |", ""]
+
+
+def md_calls(res):
+    return [
+        "## Per call, in one process", "",
+        "Same loop for every method: call, add to a sum, compiler barrier. `x raw load` and"
+        " `x out-of-line` divide by the two baselines; `ioctl / this` is how many times faster"
+        " than the ioctl the method is. `host, no emulation` is the same binary's median on the"
+        " host for the methods that need no SysGenID kernel; the three marked stand-in run"
+        " there on libsysgenid's mmap backend over a page of ordinary memory (its test hook),"
+        " since the host has neither /dev/sysgenid nor the vDSO function.", "",
+        call_table(res), "", "![ns per call](results.png)", ""]
+
+
+def md_hyperfine(hf):
+    md = ["## Whole processes (hyperfine in the guest)", "",
+          f"`hyperfine -N --warmup {hf['warmup']} --runs {hf['runs']}`, each process doing"
+          f" {hf['checks_per_process']} checks, setup included; `ns/check` subtracts the mean"
+          " of the `none` process (no checks). user/system come from the guest's tick sampling.",
+          "",
+          "| command | mean ms | stddev | min - max | user ms | system ms | ns/check |",
+          "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in hf["results"]:
+        md.append(f"| `{r['command']}` | {fmt(r['mean_ms'])} | {fmt(r['stddev_ms'])} | "
+                  f"{fmt(r['min_ms'])} - {fmt(r['max_ms'])} | {fmt(r.get('user_ms'))} | "
+                  f"{fmt(r.get('system_ms'))} | {fmt(r.get('per_check_ns'))} |")
+    return md + [""]
+
+
+def md_watchers(w):
+    md = ["## Watchers: trigger until every tracked watcher acknowledged", "",
+          "One process holds N tracked descriptors; T event loops (epoll) read and acknowledge"
+          " them; the overseer triggers and times until SYSGENID_WAIT_WATCHERS returns 0."
+          " Median of the timed rounds (min - max). Setup: open, tracking ioctl and epoll_ctl"
+          " for all N, paid once.", "",
+          "| event loops | N | total us | min - max | us per watcher | setup us |",
+          "|---:|---:|---:|---:|---:|---:|"]
+    for s in sorted(w["series"], key=lambda s: (s["threads"], s["watchers"])):
+        t = s["total_us"]
+        md.append(f"| {s['threads']} | {s['watchers']} | {fmt(t['median'])} | "
+                  f"{fmt(t['min'])} - {fmt(t['max'])} | "
+                  f"{fmt(s['per_watcher_us']['median'], 3)} | {fmt(s['setup_us'])} |")
+    for t, f in sorted(w["fit"].items()):
+        md.append(f"\n{t} event loop(s): least-squares fit total = {f['intercept_us']:.0f} us"
+                  f" + {f['slope_us_per_watcher']:.3f} us x N (r^2 {f['r2']:.4f}); marginal"
+                  f" cost {f['marginal_us_low']:.3f} us/watcher for N"
+                  f" {f['n_low'][0]}->{f['n_low'][1]}, {f['marginal_us_high']:.3f} for N"
+                  f" {f['n_high'][0]}->{f['n_high'][1]}.")
+    return md + [""]
+
+
+def md_memory(memory):
+    md = ["## Kernel memory per watcher", "",
+          "Free memory (MemFree plus per-CPU free lists, counters folded, settled) and Slab"
+          " from /proc/meminfo, before and after each step, all descriptors kept open; median"
+          " of the repetitions.", "",
+          "| step | what it allocates | fds | free memory drop, bytes/fd | Slab growth, bytes/fd |",
+          "|---|---|---:|---:|---:|"]
+    for m in memory:
+        md.append(f"| {m['phase']} | {m['what']} | {m['fds']} | "
+                  f"{fmt(m['memfree_bytes_per_fd'], 1)} | {fmt(m['slab_bytes_per_fd'], 1)} |")
+    mem = {m["phase"]: m for m in memory}
+    if "sysgenid_tracked_files" in mem and "devnull_files" in mem:
+        d = (mem["sysgenid_tracked_files"]["slab_bytes_per_fd"]
+             - mem["devnull_files"]["slab_bytes_per_fd"])
+        md += ["", f"The driver's own share (/dev/sysgenid minus /dev/null): {d:.1f} bytes/fd"
+               " of Slab. Its per-file data is `struct sysgenid_file` (u64 acked + bool tracked"
+               " = 16 bytes), one kmalloc-16 object per open file; tracking allocates nothing"
+               " more. A tracked watcher as a whole costs its struct file, its fd slot and its"
+               " epoll registration: the sum of the rows above."]
+    return md + [""]
+
+
+def md_restore(r):
+    md = ["## Restore: snapshot once, restore into clones (demo/demo.py)", "",
+          "`cont_to_visible_ms`: host clock, from sending QMP `cont` to the console line"
+          " DEMO-VISIBLE (printed by the guest's spinner when `__vdso_sysgenid_get()` changes)"
+          " arriving. `resume_to_visible_ns`: guest clock, as demo/sysgenid-demo.c defines it:"
+          " from the spinner's last read of the old generation to its first read of the new"
+          " one. Caveat: the spinner refreshes its 'last old' time on every iteration that"
+          " still sees the old value, so this is one iteration of its loop (unless it was"
+          " descheduled right then) whenever the change came; it does not measure the time"
+          " from the resume and is not used for the target.", "",
+          "| clone | cont -> visible, ms (host) | resume -> visible, ns (guest) | generation |",
+          "|---|---:|---:|---:|"]
+    for c in r["clones"]:
+        ns = c["resume_to_visible_ns"]
+        md.append(f"| {c['name']} | {fmt(c['cont_to_visible_ms'], 1)} | "
+                  f"{ns if ns is not None else '-'} | {c['generation']} |")
+    for key, unit in (("cont_to_visible_ms", "ms"), ("resume_to_visible_ns", "ns")):
+        s = r[key]
+        if s:
+            md.append(f"\n{key}: median {fmt(s['median'], 1)} {unit}, min {fmt(s['min'], 1)},"
+                      f" max {fmt(s['max'], 1)} ({s['n']} clones).")
+    return md + [""]
+
+
+def write_md(res, path):
+    e = res["environment"]
+    md = [f"# SysGenID benchmarks ({e['accel'].upper()}, {e['date']})", "",
+          "Generated by `make bench` (bench/run.py); what is measured and how:"
+          " bench/README.md.", ""]
+    md += md_environment(res)
+    if res["errors"] or res["kernel_splats"] or res["warnings"]:
+        md += ["## Problems", ""] + [f"- {x}" for x in res["errors"]]
+        md += [f"- kernel log: `{x}`" for x in res["kernel_splats"]]
+        md += [f"- warning: {x}" for x in res["warnings"]] + [""]
+    md += md_calls(res)
+    if res.get("hyperfine"):
+        md += md_hyperfine(res["hyperfine"])
+    if res["watchers"]["series"]:
+        md += md_watchers(res["watchers"])
+    if res["memory"]:
+        md += md_memory(res["memory"])
+    if res["restore"]["clones"]:
+        md += md_restore(res["restore"])
+    md += ["## Targets", ""]
+    if res["warnings"]:
+        md += ["The host was busy during this run (see Problems): the figures and verdicts below"
+               " are not reliable. Rerun `make bench` on a quiet machine.", ""]
+    md += [target_lines(res), ""]
+    with open(path, "w") as f:
+        f.write("\n".join(md))
+
+
+def write_png(res, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        res["errors"].append("python3-matplotlib missing: no chart")
+        return
+    ms = sorted((m for m in res["per_call"]["methods"] if "median" in m),
+                key=lambda m: m["median"])
+    if not ms:
+        return
+    e = res["environment"]
+    fig, ax = plt.subplots(figsize=(10, 0.45 * len(ms) + 1.8), dpi=120)
+    y = list(range(len(ms)))
+    med = [m["median"] for m in ms]
+    err = [[m["median"] - m["min"] for m in ms], [m["max"] - m["median"] for m in ms]]
+    ax.barh(y, med, xerr=err, capsize=3,
+            color=[COLOURS[GROUPS.get(m["method"], "reference")] for m in ms])
+    ax.set_yticks(y)
+    ax.set_yticklabels([m["method"] for m in ms])
+    ax.set_xscale("log")
+    ax.set_xlim(min(med) / 2, max(m["max"] for m in ms) * 4)
+    for i, m in enumerate(ms):
+        ax.text(m["max"] * 1.1, i, f"{fmt(m['median'])} ns", va="center", fontsize=9)
+    ax.set_xlabel("ns per call (log scale; bar = median, whisker = min..max)")
+    ax.set_title(f"SysGenID read paths, per call: {e['accel'].upper()} on {e['host_cpu']},"
+                 f" guest {e['guest_kernel']}", fontsize=10)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in COLOURS.values()]
+    ax.legend(handles, COLOURS.keys(), loc="lower right", fontsize=8)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def report(res, out):
+    """Write results.{png,json,md} and print the per-call table and the targets."""
+    e = res["environment"]
+    write_png(res, os.path.join(out, "results.png"))
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    write_md(res, os.path.join(out, "results.md"))
+    print(f"\nSysGenID, ns per call: {e['accel'].upper()}, host {e['host_cpu']},"
+          f" guest {e['guest_kernel']}\n")
+    print(call_table(res))
+    print("\nTargets:\n" + target_lines(res))
+    for x in res["warnings"]:
+        print("bench: WARNING: " + x)
+    if res["warnings"]:
+        print("bench: WARNING: the figures above are not reliable; rerun on a quiet machine")
+    for x in res["errors"] + res["kernel_splats"]:
+        print("bench: PROBLEM: " + x)
+    print(f"\nresults: {out}/results.md, .json, .png ({e['total_seconds']:.0f} s)")
+    return 1 if res["errors"] or res["kernel_splats"] else 0
+
+
+def rerender(out):
+    with open(os.path.join(out, "results.json")) as f:
+        res = json.load(f)
+    res["targets"] = targets(res, res["environment"]["accel"])
+    return report(res, out)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--kernel")
+    p.add_argument("--initrd", help="the bench initramfs (job=bench)")
+    p.add_argument("--demo-initrd", help="the demo initramfs (job=demo)")
+    p.add_argument("--out", required=True)
+    p.add_argument("--ms", type=int, default=200, help="minimum ms per repetition, per call")
+    p.add_argument("--reps", type=int, default=7, help="repetitions per call, timed rounds")
+    p.add_argument("--checks", type=int, default=200000, help="checks per hyperfine process")
+    p.add_argument("--watchers", default="1,100,1000,10000", help="values of N, comma-separated")
+    p.add_argument("--mem-fds", type=int, default=10000, help="descriptors per memory step")
+    p.add_argument("--clones", type=int, default=5)
+    p.add_argument("--timeout", type=int, default=420, help="seconds for the bench guest")
+    p.add_argument("--host-bench", help="sysgenid-bench to run on the host as well")
+    p.add_argument("--rerender", action="store_true",
+                   help="run nothing: judge the targets again and rewrite the report from"
+                   " OUT/results.json")
+    args = p.parse_args()
+    if args.rerender:
+        return rerender(args.out)
+    if not (args.kernel and args.initrd and args.demo_initrd):
+        p.error("--kernel, --initrd and --demo-initrd are required")
+
+    os.makedirs(args.out, exist_ok=True)
+    accel = os.environ.get("QEMU_ACCEL", "tcg")
+    t0 = time.monotonic()
+    print(f"bench: guest benchmarks ({accel}; about a minute under TCG)...", flush=True)
+    with HostLoad("bench guest") as load_guest:
+        text, guest_s = boot_bench(args, os.path.join(args.out, "guest.log"))
+    guest = parse_guest(text)
+    errors = list(guest["errors"])
+    ginfo = next((o for o in guest["lines"] if o["bench"] == "guest"), {})
+
+    print("bench: the methods that need no SysGenID kernel, on the host...", flush=True)
+    with HostLoad("host per-call") as load_host:
+        host = host_calls(args)
+
+    print(f"bench: one snapshot, {args.clones} restores...", flush=True)
+    restore_dir = os.path.join(args.out, "restore")
+    if os.path.isdir(restore_dir):
+        shutil.rmtree(restore_dir)
+    with HostLoad("restores") as load_restore:
+        clones = run_restores(args, restore_dir, errors)
+    loads = [load_guest, load_host, load_restore]
+    warnings = [f"the host was busy during '{x.name}': other processes used"
+                f" {x.result['other_cpu_s']} CPU-s and the hypervisor stole"
+                f" {x.result['steal_s']} s in {x.result['seconds']} s; its figures may be skewed"
+                for x in loads if x.busy()]
+
+    env = {
+        "accel": accel,
+        "host_cpu": host_cpu(),
+        "host_cpus": os.cpu_count(),
+        "host_kernel": platform.release(),
+        "qemu": first_line(sh(["qemu-system-x86_64", "--version"])),
+        "compiler": first_line(sh(["gcc", "--version"])),
+        "guest_kernel": ginfo.get("kernel", "?"),
+        "guest_cpu": ginfo.get("cpu", "?"),
+        "guest_cpus": ginfo.get("cpus", "?"),
+        "guest_mem_mb": ginfo["mem_total_kb"] // 1024 if "mem_total_kb" in ginfo else "?",
+        "guest_clocksource": ginfo.get("clocksource", "?"),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "iterations": {"per_call_rep_min_ms": args.ms, "per_call_reps": args.reps,
+                       "hyperfine_checks_per_process": args.checks,
+                       "hyperfine_warmup": HYPERFINE_WARMUP, "hyperfine_runs": HYPERFINE_RUNS,
+                       "watchers": args.watchers, "watcher_reps": args.reps,
+                       "memory_fds": args.mem_fds, "memory_reps": MEMORY_REPS,
+                       "restore_clones": args.clones},
+        "bench_guest_seconds": round(guest_s, 1),
+        "host_load": [x.result for x in loads],
+    }
+    res = analyse(guest, clones, host, args, env, errors)
+    res["warnings"] = warnings
+    env["total_seconds"] = round(time.monotonic() - t0, 1)
+    return report(res, args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
