@@ -93,13 +93,18 @@ guest: libfast
 	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
 		-o $(GUEST_DIR)/bin/sysgenid-demo demo/sysgenid-demo.c \
 		$(BUILD)/libfast/libsysgenid.a -pthread
+	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
+		-o $(GUEST_DIR)/bin/sysgenid libfast/tools/sysgenid.c \
+		$(BUILD)/libfast/libsysgenid.a -pthread
 	@install -m 755 demo/job-demo $(GUEST_DIR)/bin/job-demo
 
 initramfs: selftests guest
 	@mkdir -p $(KST_DIR)/libfast
-	@cp $(BUILD)/libfast/tests/libfast_guest_test $(KST_DIR)/libfast/
-	@grep -qx libfast:libfast_guest_test $(KST_DIR)/kselftest-list.txt || \
-		echo libfast:libfast_guest_test >> $(KST_DIR)/kselftest-list.txt
+	@cp $(BUILD)/libfast/tests/libfast_guest_test libfast/tests/cli_test.sh $(KST_DIR)/libfast/
+	@for t in libfast_guest_test cli_test.sh; do \
+		grep -qx libfast:$$t $(KST_DIR)/kselftest-list.txt || \
+			echo libfast:$$t >> $(KST_DIR)/kselftest-list.txt; \
+	done
 	@qemu/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz $(KST_DIR) $(GUEST_DIR)
 
 # The kselftests run on the normal and on the debug kernel (DEBUG_CHECK=0

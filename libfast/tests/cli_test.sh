@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+#
+# The sysgenid command in a SysGenID guest, as root: get, trigger, watch,
+# wait, status and their exit codes.  KTAP output; exit 4 without the device.
+n=0 pass=0 fail=0
+check() {	# check NAME COMMAND...: the command's status is the verdict
+	name=$1
+	shift
+	n=$((n + 1))
+	if "$@"; then
+		pass=$((pass + 1)); echo "ok $n $name"
+	else
+		fail=$((fail + 1)); echo "not ok $n $name"
+	fi
+}
+gen() { sysgenid get | cut -d' ' -f1; }
+
+echo "TAP version 13"
+if [ ! -e /dev/sysgenid ]; then
+	echo "1..0 # SKIP no /dev/sysgenid"
+	exit 4
+fi
+echo "1..8"
+
+g0=$(gen)
+check get_names_the_vdso sh -c 'sysgenid get | grep -q "^[0-9][0-9]* (vdso)$"'
+check trigger_plus_one sh -c "[ \"\$(sysgenid trigger | cut -d' ' -f1)\" = $((g0 + 1)) ]"
+g1=$(gen)
+check trigger_min sh -c "[ \"\$(sysgenid trigger --min $((g1 + 10)) | cut -d' ' -f1)\" = $((g1 + 10)) ]"
+
+# A tracked watcher sees one change, acks it, and the overseer's wait returns.
+sysgenid watch --track --count 1 > /tmp/watch.out &
+watcher=$!
+sleep 1
+sysgenid trigger > /dev/null
+g2=$(gen)
+check wait_returns_after_ack sysgenid wait --timeout 10000
+wait $watcher
+check watch_printed_the_change grep -qx "generation $g2" /tmp/watch.out
+
+# A tracked watcher that never acks: the wait times out, exit code 1.
+sysgenid watch --track > /dev/null &
+stuck=$!
+sleep 1
+kill -STOP $stuck
+sysgenid trigger > /dev/null
+sysgenid wait --timeout 300 2> /dev/null
+check wait_times_out_with_1 [ $? -eq 1 ]
+kill -9 $stuck
+wait $stuck 2> /dev/null
+
+su -s /bin/sh nobody -c 'sysgenid trigger' 2> /tmp/trigger.err
+rc=$?
+check unprivileged_trigger_exit_3_and_says_why \
+	sh -c "[ $rc -eq 3 ] && grep -q CAP_CHECKPOINT_RESTORE /tmp/trigger.err"
+check status_lists_everything sh -c \
+	'sysgenid status | grep -q "__vdso_sysgenid_get present" && sysgenid status | grep -q "^generation: "'
+
+echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ $fail -eq 0 ]
