@@ -16,6 +16,9 @@ log=$repo/build/check-patches.log
 kmake="make -s -j$(($(nproc) + 1)) CC=ccache\ gcc KBUILD_BUILD_TIMESTAMP=2026-01-01"
 fail=0
 : > "$log"
+# git am records a committer; a CI machine may have no identity configured.
+export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-check-patches}"
+export GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-check-patches@localhost}"
 
 note() { echo "$*"; echo "$*" >> "$log"; }
 bad() { note "FAIL $*"; fail=1; }
