@@ -165,26 +165,27 @@ def snapshot(parent, path):
 
 def restore(args, name, path):
     clone = Guest(name, args, args.out, incoming=path)
-    wait_status(clone.qmp, ("inmigrate",))
-    clone.report["guid"] = clone.guid()
-    t0 = time.monotonic()
-    clone.qmp.cmd("cont")
-    clone.say("clone")
-    clone.expect("DEMO-END")
-    if "DEMO-VISIBLE" in clone.arrived:
-        ms = (clone.arrived["DEMO-VISIBLE"] - t0) * 1000
-        clone.report["cont_to_visible_ms"] = f"{ms:.1f}"
-    clone.finish()
-    return clone.report
+    try:
+        wait_status(clone.qmp, ("inmigrate",))
+        clone.report["guid"] = clone.guid()
+        t0 = time.monotonic()
+        clone.qmp.cmd("cont")
+        clone.say("clone")
+        clone.expect("DEMO-END")
+        if "DEMO-VISIBLE" in clone.arrived:
+            ms = (clone.arrived["DEMO-VISIBLE"] - t0) * 1000
+            clone.report["cont_to_visible_ms"] = f"{ms:.1f}"
+        clone.finish()
+        return clone.report
+    finally:
+        clone.kill()    # a clone that hung or failed must not outlive the run
 
 
 def run(args, clones):
     os.makedirs(args.out, exist_ok=True)
     snap = os.path.join(args.out, "snapshot.bin")
     parent = Guest("parent", args, args.out)
-    guests = [parent]
     try:
-        before = None
         guid = snapshot(parent, snap)
         before = dict(parent.report)
         before["guid"] = guid
@@ -201,8 +202,7 @@ def run(args, clones):
             results.append(restore(args, f"clone{i}", snap))
         return before, after, results
     finally:
-        for g in guests:
-            g.kill()
+        parent.kill()
 
 
 ROWS = [
