@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <linux/sysgenid.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,10 +36,15 @@ enum {
 
 static const char *dev = "/dev/sysgenid";
 
-static int fail(int code, const char *fmt, const char *detail)
+__attribute__((format(printf, 2, 3)))
+static int fail(int code, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "sysgenid: ");
-	fprintf(stderr, fmt, detail);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	return code;
 }
