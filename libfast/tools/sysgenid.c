@@ -142,6 +142,10 @@ static int cmd_trigger(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[0], "--min")) {
 		if (parse_u64(argv[1], &min))
 			return fail(EXIT_USAGE, "trigger: --min needs a number, not '%s'", argv[1]);
+		/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
+		if (min > (unsigned long)-1)
+			return fail(EXIT_USAGE, "trigger: --min %s does not fit this system's %zu-bit ioctl argument",
+				    argv[1], sizeof(unsigned long) * 8);
 	} else if (argc) {
 		return fail(EXIT_USAGE, "trigger: unexpected '%s'", argv[0]);
 	}
