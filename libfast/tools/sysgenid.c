@@ -57,7 +57,7 @@ static int open_dev(int flags, int *fd)
 	if (errno == ENOENT)
 		return fail(EXIT_UNAVAILABLE,
 			    "no %s: kernel without CONFIG_SYSGENID (or no devtmpfs/udev node)", dev);
-	if (errno == EACCES)
+	if (errno == EACCES || errno == EPERM)
 		return fail(EXIT_PERM, "cannot open %s: permission denied (its mode should be 0666)",
 			    dev);
 	return fail(EXIT_ERROR, "cannot open /dev/sysgenid: %s", strerror(errno));
@@ -82,7 +82,8 @@ static int cmd_get(void)
 		const char *why = "";
 
 		sysgenid_backend(NULL, &why);
-		return fail(ret == -ENOENT ? EXIT_UNAVAILABLE : EXIT_ERROR,
+		return fail(ret == -ENOENT ? EXIT_UNAVAILABLE :
+			    ret == -EACCES || ret == -EPERM ? EXIT_PERM : EXIT_ERROR,
 			    "no generation source: %s", why);
 	}
 	sysgenid_backend(&backend, NULL);
