@@ -4,6 +4,8 @@
 #
 #   make demo     boot a guest, snapshot it, restore two clones, show the result
 #   make check    build everything and run the tests in a QEMU guest
+#   make install  the library, its headers, the sysgenid command and the man
+#                 pages into $(DESTDIR)$(PREFIX) (default /usr/local)
 #
 # Everything is built under build/; each target installs what it lacks.
 
@@ -40,7 +42,7 @@ KSELFTESTS	:= sysgenid vDSO timens
 KST_DIR		:= $(BUILD)/kselftest
 
 .PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check demo patches check-patches \
-	clean distclean
+	install uninstall clean distclean
 
 all: kernel
 
@@ -85,23 +87,37 @@ selftests: kernel-tree
 libfast: deps
 	+@$(MAKE) -s -C libfast all
 
-# What the guest runs besides the kselftests: libfast's guest test (as one
-# more kselftest collection) and the demo programs.
+# make install / make uninstall: libfast's, with PREFIX, DESTDIR, LIBDIR, ...
+# as the user gives them.  Needs only a C toolchain, not the kernel's deps.
+install uninstall:
+	+@$(MAKE) -s -C libfast $@
+
+# What the guest runs besides the kselftests: the demo programs, and the
+# userspace as a package would ship it, installed with PREFIX=/usr (the
+# sysgenid command and libsysgenid.so.1), plus a program built against that
+# install with nothing but pkg-config (one more kselftest, with libfast's
+# guest test).
 GUEST_DIR	:= $(BUILD)/guest
+STAGE		:= $(BUILD)/stage
+STAGE_PC	:= PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig \
+		   PKG_CONFIG_PATH= pkg-config
 guest: libfast
-	@rm -rf $(GUEST_DIR) && mkdir -p $(GUEST_DIR)/bin
+	@rm -rf $(GUEST_DIR) $(STAGE) && mkdir -p $(GUEST_DIR)/bin $(GUEST_DIR)/usr/lib
+	+@$(MAKE) -s -C libfast install DESTDIR=$(STAGE) PREFIX=/usr
 	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
 		-o $(GUEST_DIR)/bin/sysgenid-demo demo/sysgenid-demo.c \
 		$(BUILD)/libfast/libsysgenid.a -pthread
-	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
-		-o $(GUEST_DIR)/bin/sysgenid libfast/tools/sysgenid.c \
-		$(BUILD)/libfast/libsysgenid.a -pthread
+	@install -D -m 755 $(STAGE)/usr/bin/sysgenid $(GUEST_DIR)/usr/bin/sysgenid
+	@cp -a $(STAGE)/usr/lib/libsysgenid.so.1 $(GUEST_DIR)/usr/lib/
+	@gcc -O2 -Wall -Wextra -Werror -o $(BUILD)/libfast/tests/install_consumer \
+		libfast/tests/install_consumer.c $$($(STAGE_PC) --cflags --libs sysgenid)
 	@install -m 755 demo/job-demo $(GUEST_DIR)/bin/job-demo
 
 initramfs: selftests guest
 	@mkdir -p $(KST_DIR)/libfast
-	@cp $(BUILD)/libfast/tests/libfast_guest_test libfast/tests/cli_test.sh $(KST_DIR)/libfast/
-	@for t in libfast_guest_test cli_test.sh; do \
+	@cp $(BUILD)/libfast/tests/libfast_guest_test libfast/tests/cli_test.sh \
+		$(BUILD)/libfast/tests/install_consumer $(KST_DIR)/libfast/
+	@for t in libfast_guest_test cli_test.sh install_consumer; do \
 		grep -qx libfast:$$t $(KST_DIR)/kselftest-list.txt || \
 			echo libfast:$$t >> $(KST_DIR)/kselftest-list.txt; \
 	done
@@ -132,7 +148,8 @@ check-patches: patches
 	@scripts/check-patches.sh
 
 clean:
-	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/initramfs.cpio.gz \
+	rm -rf $(BUILD)/check $(BUILD)/demo $(BUILD)/kselftest $(BUILD)/guest $(BUILD)/stage \
+		$(BUILD)/initramfs.cpio.gz \
 		$(BUILD)/bench $(BUILD)/bench-guest $(BUILD)/initramfs-bench.cpio.gz
 	-$(MAKE) -s -C libfast clean
 	-$(KMAKE) clean

@@ -17,9 +17,11 @@ top=$(cd "$here/.." && pwd)
 rm -rf "$out"
 mkdir -p "$out"
 
-# Host tests, printed in the guest runner's format.
-host_tests="$top/build/libfast/tests/libfast_host_test $top/build/libfast/tests/libfast_host_test_shared"
-echo "  HOST    libfast tests (log: $out/host.log)"
+# Host tests, printed in the guest runner's format: libfast's unit tests
+# (static and shared) and the staged `make install` test.
+host_tests="$top/build/libfast/tests/libfast_host_test $top/build/libfast/tests/libfast_host_test_shared
+$top/libfast/tests/install_test.sh"
+echo "  HOST    libfast and install tests (log: $out/host.log)"
 {
 	echo "1..$(echo $host_tests | wc -w)"
 	i=0
