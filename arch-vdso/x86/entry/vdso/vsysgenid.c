@@ -7,5 +7,3 @@ __u64 __vdso_sysgenid_get(void)
 {
 	return __cvdso_sysgenid_get();
 }
-
-__u64 sysgenid_get(void) __weak __alias(__vdso_sysgenid_get);
