@@ -6,7 +6,8 @@
 # series must bisect).  Then checkpatch --strict on every patch (findings
 # listed in series/checkpatch.allow are justified in the cover letter),
 # kernel-doc on the files the series touches, sparse (C=2) and W=1 on its
-# objects (no new warnings against the pristine tree), and a build with
+# objects (no new warnings against the pristine tree), Sphinx on the
+# documentation directories the series adds pages to, and a build with
 # CONFIG_SYSGENID off.  Prints a summary; fails on any finding.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,6 +89,27 @@ new() {
 new "kernel-doc -none -Wall on $(echo $kdoc_files | wc -w) files" "$base_kdoc" "$(kdoc)"
 new "W=1 on $objs" "$base_w1" "$(warnings W=1)"
 new "sparse (C=1, the series' objects rebuilt) on $objs" "$base_sparse" "$(warnings C=1)"
+
+# Sphinx builds each of SPHINXDIRS on its own, so a reference from one of
+# them into another cannot resolve there: those are checked against the
+# whole tree's labels and documents instead; any other warning about a page
+# of the series is a finding.
+docs=$(cat "$patches"/0*.patch | sed -n 's|^+++ b/Documentation/\([^/]*\)/.*sysgenid.*\.rst$|\1|p' | sort -u)
+if [ -n "$docs" ]; then
+	eval "make -s SPHINXDIRS=\"$(echo $docs)\" htmldocs" > "$repo/build/htmldocs.log" 2>&1 ||
+		bad "make htmldocs SPHINXDIRS=\"$(echo $docs)\" (log: build/htmldocs.log)"
+	out=$(grep -E 'sysgenid[^ ]*\.rst.*(WARNING|ERROR)' "$repo/build/htmldocs.log" |
+		grep -vE 'undefined label|unknown document' || true)
+	refs=$(python3 "$repo/scripts/check-doc-refs.py" Documentation/*/*sysgenid*.rst 2>&1) ||
+		out="$out${out:+
+}$refs"
+	if [ -n "$out" ]; then
+		bad "Sphinx on Documentation/{$(echo $docs | tr ' ' ,)}"
+		echo "$out" | tee -a "$log"
+	else
+		note "ok   Sphinx on Documentation/{$(echo $docs | tr ' ' ,)}: no warning, every cross-reference resolves"
+	fi
+fi
 
 config -d SYSGENID
 build "with CONFIG_SYSGENID off" || true
