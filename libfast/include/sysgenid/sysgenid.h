@@ -19,7 +19,8 @@
  * process, thread-safely.  SYSGENID_BACKEND=vdso|mmap|ioctl|auto in the
  * environment at that moment forces one (for tests, or to work around a
  * broken backend); a forced backend that is unavailable makes the library
- * fail rather than silently use another.  Set-user-ID programs ignore it.
+ * fail rather than silently use another.  Programs in secure execution mode
+ * (set-user-ID, set-group-ID, file capabilities) ignore it.
  *
  * Functions returning int return 0 or a negative errno value and never print.
  */
@@ -65,10 +66,12 @@ enum sysgenid_backend {
  * tried:
  * -ENOENT: neither the vDSO symbol nor /dev/sysgenid exists (a kernel built
  *          without CONFIG_SYSGENID, or a container without the device node);
- * -ENOSYS: SYSGENID_BACKEND=vdso, but the vDSO lacks __vdso_sysgenid_get;
+ * -ENOSYS: SYSGENID_BACKEND=vdso, but there is no vDSO or it lacks
+ *          __vdso_sysgenid_get;
  * -ENOTTY: /dev/sysgenid has neither the page nor SYSGENID_GET_GENERATION
  *          (a driver of the older, 32-bit read() ABI);
- * -EINVAL: SYSGENID_BACKEND holds an unknown value;
+ * -EINVAL: SYSGENID_BACKEND holds an unknown value, or forces mmap on a
+ *          driver without the page (the older ABI again);
  * another -errno from open(), mmap() or ioctl() on /dev/sysgenid (-EACCES).
  * sysgenid_backend() says why in words.
  */
@@ -140,7 +143,8 @@ struct sysgenid_cookie {
  * Call it when the protected state is (re)built, before building it: a
  * change that lands in between is then seen by the next check.
  *
- * Return: 0 or sysgenid_init()'s error.  After an error @c still works:
+ * Return: 0, sysgenid_init()'s error, or, when the ioctl backend serves, the
+ * ioctl's -errno.  After an error @c still works:
  * sysgenid_changed() reports a change on every call, so state guarded by it
  * is rebuilt rather than trusted.
  */
@@ -199,8 +203,9 @@ struct sysgenid_rng {
  * sysgenid_rng_init() - key a generator from getrandom()
  * @rng: the generator
  *
- * Return: 0, sysgenid_init()'s error (no generation source: a generator that
- * cannot notice a restore is not offered), or getrandom()'s -errno.  On error
+ * Return: 0, sysgenid_cookie_init()'s error (no generation source: a
+ * generator that cannot notice a restore is not offered), or getrandom()'s
+ * -errno.  On error
  * the generator refuses to produce output.
  */
 int sysgenid_rng_init(struct sysgenid_rng *rng);
