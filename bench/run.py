@@ -300,7 +300,9 @@ def analyse_watchers(scale):
         if len(pts) < 3:
             continue
         a, b, r2 = fit_line([p[0] for p in pts], [p[1] for p in pts])
-        # Marginal cost per watcher over the two largest steps of N.
+        # Marginal cost per watcher over the two largest steps of N: at small
+        # N the total is mostly wake-up latency, whose jitter (a millisecond
+        # or more under TCG) swamps a step of a few hundred watchers.
         (n1, t1), (n2, t2), (n3, t3) = pts[-3:]
         fits[str(t)] = {"intercept_us": a, "slope_us_per_watcher": b, "r2": r2,
                         "marginal_us_low": (t2 - t1) / (n2 - n1),
@@ -431,19 +433,24 @@ def targets(res, accel):
                      f" (N {fit['n_high'][0]}->{fit['n_high'][1]}):"
                      f" {'linear' if linear else 'NOT linear'} (least-squares r^2"
                      f" {fit['r2']:.4f}, small N being mostly wake-up latency)")
-        why = ""
+        reasons = []
         if not linear:
-            why += (f"the marginal cost per watcher grows {high / low:.1f}x from one step of N"
-                    " to the next (see the watcher table). ") if low > 0 else \
-                "the marginal cost per watcher could not be measured (see the watcher table). "
+            reasons.append((f"the marginal cost per watcher grows {high / low:.1f}x from one step"
+                            " of N to the next (see the watcher table)") if low > 0 else
+                           "the marginal cost per watcher could not be measured (see the"
+                           " watcher table)")
         if per > 2.0:
-            why += ("each watcher costs its event loop a read() and a write() system call plus"
+            cost = ("each watcher costs its event loop a read() and a write() system call plus"
                     " its share of epoll_wait(), and the kernel an epoll callback at the"
                     " wake-up")
             if med.get("read_eagain"):
-                why += (f"; at {med['read_eagain']:.0f} ns for a bare read() here, the two"
-                        " system calls alone take a large part of the budget")
-            why += "." + emu
+                cost += (f"; at {med['read_eagain']:.0f} ns for a bare read() here, the two"
+                         " system calls alone take a large part of the budget")
+            reasons.append(cost)
+        # Sentences: the first stays lower-case after "Why:", the rest start upper-case.
+        why = ". ".join(r if k == 0 else r[0].upper() + r[1:] for k, r in enumerate(reasons))
+        if why:
+            why += "." + (emu if per > 2.0 else "")
         add("watcher scale", goal, linear and per <= 2.0, measured, why.strip())
     else:
         add("watcher scale", goal, None, "-", "")
@@ -735,7 +742,7 @@ def main():
     p.add_argument("--ms", type=int, default=200, help="minimum ms per repetition, per call")
     p.add_argument("--reps", type=int, default=7, help="repetitions per call, timed rounds")
     p.add_argument("--checks", type=int, default=200000, help="checks per hyperfine process")
-    p.add_argument("--watchers", default="1,100,1000,10000", help="values of N, comma-separated")
+    p.add_argument("--watchers", default="1,100,1000,3000,10000", help="values of N, comma-separated")
     p.add_argument("--mem-fds", type=int, default=10000, help="descriptors per memory step")
     p.add_argument("--clones", type=int, default=5)
     p.add_argument("--timeout", type=int, default=420, help="seconds for the bench guest")
