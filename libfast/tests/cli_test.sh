@@ -21,7 +21,7 @@ if [ ! -e /dev/sysgenid ]; then
 	echo "1..0 # SKIP no /dev/sysgenid"
 	exit 4
 fi
-echo "1..8"
+echo "1..11"
 
 g0=$(gen)
 check get_names_the_vdso sh -c 'sysgenid get | grep -q "^[0-9][0-9]* (vdso)$"'
@@ -56,6 +56,19 @@ check unprivileged_trigger_exit_3_and_says_why \
 	sh -c "[ $rc -eq 3 ] && grep -q CAP_CHECKPOINT_RESTORE /tmp/trigger.err"
 check status_lists_everything sh -c \
 	'sysgenid status | grep -q "__vdso_sysgenid_get present" && sysgenid status | grep -q "^generation: "'
+
+# The command in the image is the installed one (make install PREFIX=/usr),
+# running on the installed shared library.
+sysgenid watch > /dev/null &
+watcher=$!
+sleep 1
+check runs_on_the_installed_libsysgenid_so grep -q ' /usr/lib/libsysgenid\.so\.1$' /proc/$watcher/maps
+kill $watcher
+wait $watcher 2> /dev/null
+
+check forced_backend_is_named sh -c 'SYSGENID_BACKEND=mmap sysgenid get | grep -q "^[0-9][0-9]* (mmap)$"'
+sysgenid trigger --min nonsense 2> /dev/null
+check usage_error_exit_2 [ $? -eq 2 ]
 
 echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
 [ $fail -eq 0 ]
