@@ -392,8 +392,9 @@ static void check_page(struct ctx *c, const struct sysgenid_page *page,
 	floor = view_floor(VIEW_PAGE64);
 	gen = __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE);
 	observe(VIEW_PAGE64, floor, gen, how);
-	CHECK(!__atomic_load_n(&page->reserved, __ATOMIC_RELAXED),
-	      "%s: page reserved field is %#x", how, page->reserved);
+	CHECK(!(__atomic_load_n(&page->flags, __ATOMIC_RELAXED) &
+		~(SYSGENID_FLAG_HW_SOURCE | SYSGENID_FLAG_RACE_FREE)),
+	      "%s: unknown page flags %#x", how, page->flags);
 	if (!whole)
 		return;
 	for (i = 0; i < (page_size - sizeof(*page)) / sizeof(*rest); i++)

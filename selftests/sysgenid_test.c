@@ -946,7 +946,8 @@ static void check_page(struct __test_metadata *_metadata,
 	size_t i;
 
 	ASSERT_EQ((__u32)gen, load32(&page->generation32));
-	ASSERT_EQ(0U, load32(&page->reserved));
+	ASSERT_EQ(0U, load32(&page->flags) &
+		  ~(SYSGENID_FLAG_HW_SOURCE | SYSGENID_FLAG_RACE_FREE));
 	ASSERT_EQ(gen, load64(&page->generation));
 	for (i = 0; i < size - sizeof(*page); i++) {
 		ASSERT_EQ(0, rest[i]) {

@@ -89,16 +89,37 @@
 
 /*
  * SYSGENID_GET_GENERATION - store the full 64-bit generation at the __u64
- * pointed to by arg.  Never blocks and does not acknowledge anything.
- * Returns 0.
+ * pointed to by arg.  Never blocks and does not acknowledge anything.  A VM
+ * Generation ID change the kernel has not handled yet (its notification is
+ * still in flight) is handled first, so the value is never older than what
+ * the vDSO getter returns.  Returns 0.
  * EFAULT:  arg is not a writable __u64.
  */
 #define SYSGENID_GET_GENERATION		_IOR(SYSGENID_IOCTL, 4, __u64)
 
+/*
+ * Flags of struct sysgenid_page (the same bits in the vDSO's private data):
+ *
+ * SYSGENID_FLAG_HW_SOURCE  a hypervisor source of restores is bound (the VM
+ *                          Generation ID device).  Without it only software
+ *                          triggers move the generation: an unchanged value
+ *                          then proves nothing about a VM snapshot.
+ * SYSGENID_FLAG_RACE_FREE  the vDSO getter compares the hypervisor-written
+ *                          ID itself, so it returns the new generation from
+ *                          the first instruction after a restore, before the
+ *                          kernel has handled the notification.  The other
+ *                          views (read(), poll(), this page) change only
+ *                          when the kernel commits the change: when the
+ *                          notification is handled, or earlier when a task
+ *                          asks for random bytes or SYSGENID_GET_GENERATION.
+ */
+#define SYSGENID_FLAG_HW_SOURCE		(1U << 0)
+#define SYSGENID_FLAG_RACE_FREE		(1U << 1)
+
 /**
  * struct sysgenid_page - layout of the page mapped by mmap() on /dev/sysgenid
  * @generation32: low 32 bits of the generation (offset 0, the v7 ABI).
- * @reserved:     always 0.
+ * @flags:        SYSGENID_FLAG_* (0 on kernels that called it "reserved").
  * @generation:   the full 64-bit generation (offset 8).
  *
  * The rest of the page reads as 0.  The kernel updates @generation (with
@@ -111,7 +132,7 @@
  */
 struct sysgenid_page {
 	__u32 generation32;
-	__u32 reserved;
+	__u32 flags;
 	__u64 generation;
 };
 

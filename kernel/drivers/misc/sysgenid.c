@@ -10,23 +10,37 @@
  * page userspace can mmap, and the vDSO data page.  Backends only ever call
  * sysgenid_bump_generation(); the VM Generation ID backend is the vmfork
  * notifier of drivers/virt/vmgenid.c, which already reseeds the CRNG.
+ *
+ * The hypervisor writes a new VM Generation ID into guest memory before the
+ * guest runs again, but the kernel learns of it only when it handles the
+ * ACPI notification, tens of milliseconds later.  To close that window,
+ * vmgenid.c binds the ID to this driver, which publishes the ID of the
+ * committed generation next to it.  When the ID sits alone in a page of
+ * firmware memory, that page is also mapped read-only into every process's
+ * vDSO data area, and the vDSO getter returns the committed generation plus
+ * one while the live ID differs from the committed one (race-free).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cc_platform.h>
 #include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/ktime.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/notifier.h>
 #include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/sysgenid.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
@@ -52,12 +66,23 @@ static struct {
 	wait_queue_head_t read_wq;	/* read() and poll() */
 	wait_queue_head_t outdated_wq;	/* SYSGENID_WAIT_WATCHERS */
 	struct sysgenid_page *page;
+	u32 flags;			/* SYSGENID_FLAG_* */
+	/* The bound VM Generation ID: live, and as of the last commit. */
+	const u8 *hw_id;
+	u8 hw_committed[SYSGENID_HW_ID_SIZE];
+	unsigned long guid_pfn;		/* mapped into the vDSO when not 0 */
+	unsigned int guid_offset;
 } sysgenid = {
 	.generation	= ATOMIC64_INIT(0),
 	.lock		= __SPIN_LOCK_UNLOCKED(sysgenid.lock),
 	.read_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.read_wq),
 	.outdated_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.outdated_wq),
 };
+
+static bool map_guid = true;
+module_param(map_guid, bool, 0444);
+MODULE_PARM_DESC(map_guid,
+		 "Map the VM Generation ID's page into the vDSO when it holds nothing else, for a race-free vDSO getter (default: on)");
 
 /**
  * sysgenid_get_generation() - the current system generation
@@ -99,13 +124,48 @@ static void sysgenid_page_publish(struct sysgenid_page *page, u64 gen)
 	 */
 	smp_wmb();
 	WRITE_ONCE(page->generation32, lower_32_bits(gen));
+	WRITE_ONCE(page->flags, sysgenid.flags);
 }
 
 #ifdef CONFIG_VDSO_SYSGENID
+/*
+ * The generation, the flags and the committed VM Generation ID change
+ * together, under a sequence count the vDSO reader retries on: it must
+ * never pair a new generation with the ID of the old one (it would count
+ * the change twice) or the reverse.
+ */
 static void sysgenid_vdso_publish(u64 gen)
 {
-	/* Pairs with smp_load_acquire() in __cvdso_sysgenid_get_data(). */
-	smp_store_release(&__arch_get_k_vdso_sysgenid_data()->generation, gen);
+	struct vdso_sysgenid_data *data = __arch_get_k_vdso_sysgenid_data();
+
+	WRITE_ONCE(data->seq, data->seq + 1);
+	/*
+	 * Pairs with the first smp_rmb() in __cvdso_sysgenid_get_data().  It
+	 * also orders whatever preceded the bump (the CRNG reseed of a VM
+	 * fork) before the new generation.
+	 */
+	smp_wmb();
+	WRITE_ONCE(data->generation, gen);
+	WRITE_ONCE(data->flags, sysgenid.flags);
+	WRITE_ONCE(data->guid_offset, sysgenid.guid_offset);
+	memcpy(data->guid, sysgenid.hw_committed, sizeof(data->guid));
+	/* Pairs with the second smp_rmb() in __cvdso_sysgenid_get_data(). */
+	smp_wmb();
+	WRITE_ONCE(data->seq, data->seq + 1);
+}
+
+/**
+ * sysgenid_vdso_guid_pfn() - the page the vDSO reads the live VM Generation ID from
+ *
+ * For the architecture's vDSO data fault handler.  Once set, the frame stays
+ * valid (it is firmware memory), so that a task that saw
+ * SYSGENID_FLAG_RACE_FREE never faults on it.
+ *
+ * Return: the page frame to map read-only, or 0 when there is none.
+ */
+unsigned long sysgenid_vdso_guid_pfn(void)
+{
+	return READ_ONCE(sysgenid.guid_pfn);
 }
 #else
 static void sysgenid_vdso_publish(u64 gen)
@@ -131,7 +191,7 @@ static void sysgenid_publish(u64 gen)
 	sysgenid.outdated = sysgenid.tracked;
 }
 
-static int sysgenid_bump(u64 min_gen)
+static int sysgenid_bump(u64 min_gen, bool hw)
 {
 	unsigned long flags;
 	u64 cur;
@@ -142,6 +202,13 @@ static int sysgenid_bump(u64 min_gen)
 		spin_unlock_irqrestore(&sysgenid.lock, flags);
 		return -EOVERFLOW;
 	}
+	/*
+	 * The generation a VM fork starts belongs to the ID the guest runs
+	 * with now; from here on the vDSO counts only a later change.
+	 */
+	if (hw && sysgenid.hw_id)
+		memcpy(sysgenid.hw_committed, sysgenid.hw_id,
+		       sizeof(sysgenid.hw_committed));
 	sysgenid_publish(max(min_gen, cur + 1));
 	spin_unlock_irqrestore(&sysgenid.lock, flags);
 
@@ -163,7 +230,7 @@ static int sysgenid_bump(u64 min_gen)
  */
 void sysgenid_bump_generation(void)
 {
-	if (sysgenid_bump(0))
+	if (sysgenid_bump(0, false))
 		pr_warn_once("generation counter exhausted\n");
 }
 EXPORT_SYMBOL_GPL(sysgenid_bump_generation);
@@ -328,8 +395,10 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 		 */
 		if (!checkpoint_restore_ns_capable(&init_user_ns))
 			return -EACCES;
-		return sysgenid_bump(arg);
+		return sysgenid_bump(arg, false);
 	case SYSGENID_GET_GENERATION:
+		/* Never older than what the vDSO getter already returns. */
+		random_vmfork_catch_up();
 		return put_user(sysgenid_get_generation(), (u64 __user *)arg);
 	default:
 		return -ENOTTY;
@@ -406,17 +475,125 @@ static struct miscdevice sysgenid_misc = {
 	.mode	= 0666,
 };
 
+/*
+ * Only a page that holds nothing but the ID may be shown to every process:
+ * firmware memory the kernel never allocates (QEMU's fw_cfg blob is a page
+ * of its own, the ID at offset 40 and zeros around it), not one shared with
+ * ACPI tables or other firmware data (Firecracker's ID is 16 bytes inside
+ * such a page), and not in an encrypted guest, whose private memory the
+ * hypervisor could not have written.
+ */
+static bool sysgenid_guid_page_mappable(phys_addr_t phys)
+{
+	phys_addr_t start = phys & PAGE_MASK;
+	unsigned int off = offset_in_page(phys);
+	const char *why = NULL;
+	void *page;
+
+	if (!IS_ENABLED(CONFIG_VDSO_SYSGENID))
+		return false;
+	if (!map_guid)
+		why = "sysgenid.map_guid=0";
+	else if (off + SYSGENID_HW_ID_SIZE > PAGE_SIZE)
+		why = "it crosses a page boundary";
+	else if (cc_platform_has(CC_ATTR_MEM_ENCRYPT))
+		why = "memory is encrypted";
+	else if (region_intersects(start, PAGE_SIZE, IORESOURCE_SYSTEM_RAM,
+				   IORES_DESC_NONE) != REGION_DISJOINT)
+		why = "its page is system RAM";
+	if (!why) {
+		page = memremap(start, PAGE_SIZE, MEMREMAP_WB);
+		if (!page)
+			why = "its page cannot be mapped";
+		else if (memchr_inv(page, 0, off) ||
+			 memchr_inv(page + off + SYSGENID_HW_ID_SIZE, 0,
+				    PAGE_SIZE - off - SYSGENID_HW_ID_SIZE))
+			why = "its page holds other data";
+		if (page)
+			memunmap(page);
+	}
+	if (why) {
+		pr_info("VM Generation ID at %pa not mapped into the vDSO (%s): the vDSO lags a restore until the kernel handles it\n",
+			&phys, why);
+		return false;
+	}
+	pr_info("VM Generation ID at %pa mapped into the vDSO: race-free restores\n",
+		&phys);
+	return true;
+}
+
+/**
+ * sysgenid_bind_hw_id() - bind the hypervisor-written VM Generation ID
+ * @live:	kernel mapping of the ID, SYSGENID_HW_ID_SIZE bytes
+ * @phys:	its physical address
+ *
+ * For drivers/virt/vmgenid.c, once it has found the device.  The generation
+ * now follows a hypervisor source (SYSGENID_FLAG_HW_SOURCE), and when the
+ * ID's page may be shown to userspace, the vDSO getter compares it itself
+ * (SYSGENID_FLAG_RACE_FREE).  The caller keeps @live mapped until
+ * sysgenid_unbind_hw_id().  May sleep.
+ */
+void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys)
+{
+	unsigned long flags;
+	bool mappable;
+
+	if (!sysgenid.page)	/* initialization failed */
+		return;
+	mappable = sysgenid_guid_page_mappable(phys);
+	spin_lock_irqsave(&sysgenid.lock, flags);
+	sysgenid.hw_id = live;
+	memcpy(sysgenid.hw_committed, live, sizeof(sysgenid.hw_committed));
+	sysgenid.flags |= SYSGENID_FLAG_HW_SOURCE;
+	if (mappable) {
+		WRITE_ONCE(sysgenid.guid_pfn, PHYS_PFN(phys));
+		sysgenid.guid_offset = offset_in_page(phys);
+		sysgenid.flags |= SYSGENID_FLAG_RACE_FREE;
+	}
+	/* The flags and the ID change; the generation does not. */
+	sysgenid_page_publish(sysgenid.page, atomic64_read(&sysgenid.generation));
+	sysgenid_vdso_publish(atomic64_read(&sysgenid.generation));
+	spin_unlock_irqrestore(&sysgenid.lock, flags);
+}
+EXPORT_SYMBOL_GPL(sysgenid_bind_hw_id);
+
+/**
+ * sysgenid_unbind_hw_id() - the VM Generation ID is going away
+ *
+ * The vDSO stops reading it; the page frame stays mapped where it is.
+ */
+void sysgenid_unbind_hw_id(void)
+{
+	unsigned long flags;
+
+	if (!sysgenid.page)
+		return;
+	spin_lock_irqsave(&sysgenid.lock, flags);
+	sysgenid.hw_id = NULL;
+	sysgenid.flags &= ~(SYSGENID_FLAG_HW_SOURCE | SYSGENID_FLAG_RACE_FREE);
+	sysgenid_page_publish(sysgenid.page, atomic64_read(&sysgenid.generation));
+	sysgenid_vdso_publish(atomic64_read(&sysgenid.generation));
+	spin_unlock_irqrestore(&sysgenid.lock, flags);
+}
+EXPORT_SYMBOL_GPL(sysgenid_unbind_hw_id);
+
 #if IS_ENABLED(CONFIG_VMGENID)
 /* vmgenid.c calls the chain once per change of the VM Generation ID. */
 static int sysgenid_vmfork(struct notifier_block *nb, unsigned long action,
 			   void *data)
 {
-	sysgenid_bump_generation();
+	if (sysgenid_bump(0, true))
+		pr_warn_once("generation counter exhausted\n");
 	return NOTIFY_DONE;
 }
 
+/*
+ * Userspace hears of the fork last: the kernel's own consumers of the
+ * chain (WireGuard drops its session keys) have reacted by then.
+ */
 static struct notifier_block sysgenid_vmfork_nb = {
 	.notifier_call = sysgenid_vmfork,
+	.priority = INT_MIN,
 };
 
 static int __init sysgenid_vmgenid_init(void)

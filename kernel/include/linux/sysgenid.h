@@ -9,12 +9,25 @@
 
 #include <linux/types.h>
 
+/* The VM Generation ID: a 128-bit value the hypervisor writes on a fork. */
+enum { SYSGENID_HW_ID_SIZE = 16 };
+
 #ifdef CONFIG_SYSGENID
 void sysgenid_bump_generation(void);
 u64 sysgenid_get_generation(void);
+void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys);
+void sysgenid_unbind_hw_id(void);
 #else
 static inline void sysgenid_bump_generation(void) { }
 static inline u64 sysgenid_get_generation(void) { return 0; }
+static inline void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys) { }
+static inline void sysgenid_unbind_hw_id(void) { }
+#endif
+
+#ifdef CONFIG_VDSO_SYSGENID
+unsigned long sysgenid_vdso_guid_pfn(void);
+#else
+static inline unsigned long sysgenid_vdso_guid_pfn(void) { return 0; }
 #endif
 
 #endif /* _LINUX_SYSGENID_H */

@@ -21,6 +21,18 @@ static __always_inline const struct vdso_sysgenid_data *__arch_get_vdso_sysgenid
 	return data;
 }
 
+/*
+ * The page the hypervisor writes the VM Generation ID into, mapped by
+ * vvar_fault() only while the kernel publishes SYSGENID_FLAG_RACE_FREE:
+ * read it only then.
+ */
+extern const u8 sysgenid_guid_page[PAGE_SIZE] __attribute__((visibility("hidden")));
+
+static __always_inline const void *__arch_get_vdso_sysgenid_guid_page(void)
+{
+	return sysgenid_guid_page;
+}
+
 #endif /* !__ASSEMBLY__ */
 
 #endif /* __ASM_VDSO_SYSGENID_H */
