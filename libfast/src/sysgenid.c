@@ -344,6 +344,47 @@ static int sysgenid_pick_forced(enum sysgenid_backend want, const char *env)
 	return ret;
 }
 
+/* The page's flags, through the page the library holds or a new mapping. */
+static int sysgenid_read_flags(uint32_t *flags)
+{
+	const volatile struct sysgenid_page *page;
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	int fd, ret = 0;
+
+	if (sg.page) {
+		*flags = sg.page->flags;
+		return 0;
+	}
+	fd = open(SYSGENID_DEV, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	page = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED) {
+		/* A driver of the older ABI has no page, hence no flags. */
+		ret = errno == ENODEV ? -ENOTTY : -errno;
+	} else {
+		*flags = page->flags;
+		munmap((void *)page, len);
+	}
+	close(fd);
+	return ret;
+}
+
+static void sysgenid_why_flags(void)
+{
+	uint32_t flags;
+
+	if (sysgenid_read_flags(&flags)) {
+		why_add("; source: unknown (no /dev/sysgenid page)");
+		return;
+	}
+	why_add("; source: %s; restore window: %s",
+		flags & SYSGENID_FLAG_HW_SOURCE ? "VM Generation ID" :
+		"software triggers only",
+		flags & SYSGENID_FLAG_RACE_FREE ? "none for the vDSO getter" :
+		"until the kernel handles the notification");
+}
+
 static void sysgenid_pick(void)
 {
 	const char *env = secure_getenv(SYSGENID_ENV);
@@ -370,6 +411,8 @@ static void sysgenid_pick(void)
 		sg.get = sysgenid_fallback_none_get;
 	}
 	sg.err = ret;
+	if (!ret)
+		sysgenid_why_flags();
 }
 
 SYSGENID_EXPORT int sysgenid_init(void)
@@ -415,6 +458,15 @@ SYSGENID_EXPORT int sysgenid_backend(enum sysgenid_backend *which, const char **
 	if (why)
 		*why = sg.why;
 	return ret;
+}
+
+SYSGENID_EXPORT int sysgenid_flags(uint32_t *flags)
+{
+	int ret = sysgenid_init();
+
+	if (ret)
+		return ret;
+	return sysgenid_read_flags(flags);
 }
 
 SYSGENID_EXPORT const char *sysgenid_backend_name(enum sysgenid_backend backend)

@@ -200,6 +200,7 @@ static int cmd_status(void)
 {
 	enum sysgenid_backend backend;
 	const char *why = "";
+	uint32_t flags;
 	uint64_t gen;
 	int ret;
 
@@ -209,6 +210,11 @@ static int cmd_status(void)
 	       sysgenid_vdso_sym("__vdso_sysgenid_get", "LINUX_2.6") ? "present" : "absent");
 	ret = sysgenid_backend(&backend, &why);
 	printf("backend: %s (%s)\n", sysgenid_backend_name(backend), why);
+	if (!ret && !sysgenid_flags(&flags)) {
+		printf("source:  %s\n", flags & SYSGENID_FLAG_HW_SOURCE ?
+		       "VM Generation ID (hypervisor)" : "software triggers only");
+		printf("race-free vDSO: %s\n", flags & SYSGENID_FLAG_RACE_FREE ? "yes" : "no");
+	}
 	if (ret || sysgenid_get(&gen))
 		return EXIT_UNAVAILABLE;
 	printf("generation: %" PRIu64 "\n", gen);

@@ -108,6 +108,27 @@ uint64_t sysgenid_vdso_get(void);
  */
 int sysgenid_backend(enum sysgenid_backend *which, const char **why);
 
+#ifndef SYSGENID_FLAG_HW_SOURCE
+#define SYSGENID_FLAG_HW_SOURCE		(1U << 0)
+#define SYSGENID_FLAG_RACE_FREE		(1U << 1)
+#endif
+
+/**
+ * sysgenid_flags() - what drives the generation, and how soon it is seen
+ * @flags: set to the kernel's SYSGENID_FLAG_* bits:
+ *         SYSGENID_FLAG_HW_SOURCE: a hypervisor source (the VM Generation
+ *         ID device) moves the generation on a restore.  Without it only
+ *         software triggers do, and an unchanged generation proves nothing
+ *         about a VM snapshot: fail closed if that matters.
+ *         SYSGENID_FLAG_RACE_FREE: the vDSO getter sees a restore from the
+ *         first instruction after it (the vDSO backend then has no window;
+ *         the mmap and ioctl views change when the kernel commits it).
+ *
+ * Return: 0, sysgenid_init()'s error, -ENOTTY for a driver without the page
+ * (the older ABI: flags unknown), or open()'s or mmap()'s -errno.
+ */
+int sysgenid_flags(uint32_t *flags);
+
 /**
  * sysgenid_backend_name() - "none", "vdso", "mmap", "ioctl", or "unknown"
  * @backend: the backend to name
