@@ -10,6 +10,10 @@
  *   naive     a generator seeded once at start-up (the bug)
  *   overseer  quiesces before the snapshot; after resume waits for the
  *             tracked watchers (with a timeout), then un-quiesces
+ *   window    the race-free restore check of make check: holds the VM
+ *             Generation ID notification back (masks its ACPI GPE) across
+ *             the snapshot and reports what each view and each source of
+ *             random bytes gives before the kernel is told
  *
  * The overseer runs in the foreground; the host talks to it through the
  * console: it prints "DEMO-SNAPSHOT-NOW" when quiesced, and reads one line,
@@ -451,6 +455,236 @@ static int overseer(const char *self)
 	return 0;
 }
 
+/* --- window: the views while the VM Generation ID notification is held -- */
+
+#define GPE_VMGENID	"/sys/firmware/acpi/interrupts/gpe05"
+#define RESEED_MSG	"crng reseeded due to virtual machine fork"
+
+struct vgetrandom_params {
+	uint32_t size_of_opaque_state;
+	uint32_t mmap_prot;
+	uint32_t mmap_flags;
+	uint32_t reserved[13];
+};
+
+typedef ssize_t (*vgetrandom_fn)(void *buf, size_t len, unsigned int flags,
+				 void *state, size_t state_len);
+
+struct window_spinner {
+	pthread_t thread;
+	uint64_t start_gen;
+	atomic_bool stop;
+	atomic_bool resumed;		/* set once the host's line arrived */
+	atomic_uint_fast64_t reads_before;	/* reads before that line */
+	atomic_uint_fast64_t first_new;	/* read number of the first new value */
+	atomic_uint_fast64_t old_after;	/* old values read after the line */
+	atomic_uint_fast64_t backwards;	/* a read lower than the one before */
+	atomic_uint_fast64_t last;
+};
+
+static void *window_spin(void *arg)
+{
+	struct window_spinner *s = arg;
+	uint64_t n = 0, prev = s->start_gen;
+
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+		bool resumed = atomic_load_explicit(&s->resumed, memory_order_acquire);
+		uint64_t gen = sysgenid_vdso_get();
+
+		n++;
+		if (gen < prev)
+			atomic_fetch_add(&s->backwards, 1);
+		prev = gen;
+		if (gen != s->start_gen && !atomic_load(&s->first_new))
+			atomic_store(&s->first_new, n);
+		if (resumed && gen == s->start_gen)
+			atomic_fetch_add(&s->old_after, 1);
+		if (!resumed)
+			atomic_store_explicit(&s->reads_before, n, memory_order_relaxed);
+		atomic_store_explicit(&s->last, gen, memory_order_relaxed);
+	}
+	return NULL;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		die(path);
+	close(fd);
+}
+
+/* The kernel's "crng reseeded due to virtual machine fork" lines so far. */
+static unsigned int count_reseeds(void)
+{
+	unsigned int n = 0;
+	char rec[1024];
+	ssize_t len;
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd < 0)
+		die("/dev/kmsg");
+	for (;;) {
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)	/* overwritten: skip on */
+			continue;
+		if (len <= 0)
+			break;
+		rec[len] = 0;
+		if (strstr(rec, RESEED_MSG))
+			n++;
+	}
+	close(fd);
+	return n;
+}
+
+static unsigned long gpe_count(void)
+{
+	char buf[128] = "";
+	int fd = open(GPE_VMGENID, O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		die(GPE_VMGENID);
+	close(fd);
+	return strtoul(buf, NULL, 10);
+}
+
+static void print_bytes(const char *key, const uint8_t *buf, size_t len)
+{
+	char out[2 * 32 + 1];
+
+	hex(out, buf, len);
+	printf("DEMO %s=%s\n", key, out);
+}
+
+/* What the committed views say: the page, read(), the flags. */
+static void window_committed(const char *prefix, int fd, const struct sysgenid_page *page)
+{
+	__u32 gen32;
+	ssize_t n;
+
+	printf("DEMO %spage_gen=%" PRIu64 "\n", prefix,
+	       (uint64_t)__atomic_load_n(&page->generation, __ATOMIC_ACQUIRE));
+	printf("DEMO %spage_flags=%u\n", prefix, page->flags);
+	n = read(fd, &gen32, sizeof(gen32));
+	if (n == sizeof(gen32))
+		printf("DEMO %sread_gen=%u\n", prefix, gen32);
+	else if (n < 0 && errno == EAGAIN)
+		printf("DEMO %sread_gen=unchanged\n", prefix);
+	else
+		die("read");
+}
+
+static int window(void)
+{
+	struct window_spinner spinner = { 0 };
+	const struct sysgenid_page *page;
+	struct vgetrandom_params params;
+	struct sysgenid_rng rng;
+	vgetrandom_fn vgetrandom;
+	uint8_t buf[16];
+	void *vstate = NULL;
+	unsigned long gpe;
+	char role[32] = "";
+	__u64 gen;
+	int fd, ret, i;
+
+	fd = open_dev(O_RDWR | O_NONBLOCK);
+	page = mmap(NULL, sizeof(*page), PROT_READ, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		die("mmap /dev/sysgenid");
+	ret = sysgenid_rng_init(&rng);
+	if (ret) {
+		errno = -ret;
+		die("sysgenid_rng_init");
+	}
+	vgetrandom = (vgetrandom_fn)sysgenid_vdso_sym("__vdso_getrandom", "LINUX_2.6");
+	if (vgetrandom && !vgetrandom(NULL, 0, 0, &params, ~0UL)) {
+		vstate = mmap(NULL, params.size_of_opaque_state, params.mmap_prot,
+			      params.mmap_flags, -1, 0);
+		if (vstate == MAP_FAILED)
+			vstate = NULL;
+	}
+	/* Warm every generator: each holds a key from before the snapshot. */
+	if (sysgenid_rng_bytes(&rng, buf, sizeof(buf)) ||
+	    getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+		die("warming the generators");
+	if (vstate)
+		vgetrandom(buf, sizeof(buf), 0, vstate, params.size_of_opaque_state);
+
+	spinner.start_gen = sysgenid_vdso_get();
+	/* A line of its own: the firmware leaves escape codes on the console. */
+	printf("\nDEMO gen_before=%" PRIu64 "\n", spinner.start_gen);
+	printf("DEMO flags_before=%u\n", page->flags);
+	printf("DEMO vdso_getrandom=%s\n", vstate ? "yes" : "no");
+	/* Hold the notification back: mask latches it, unmask delivers it. */
+	write_file(GPE_VMGENID, "mask\n");
+	gpe = gpe_count();
+	if (pthread_create(&spinner.thread, NULL, window_spin, &spinner))
+		die("pthread_create");
+	while (!atomic_load(&spinner.reads_before))
+		usleep(1000);
+	printf("DEMO-SNAPSHOT-NOW\n");
+	fflush(stdout);
+
+	if (!fgets(role, sizeof(role), stdin))
+		die("reading the host's go line");
+	/* Resumed for sure: the host sends the line after QMP cont. */
+	atomic_store_explicit(&spinner.resumed, true, memory_order_release);
+	role[strcspn(role, "\r\n")] = 0;
+	printf("DEMO role=%s\n", role);
+	printf("DEMO spin_reads_before=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.reads_before));
+	printf("DEMO spin_first_new=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.first_new));
+	printf("DEMO vdso_at_go=%" PRIu64 "\n", (uint64_t)sysgenid_vdso_get());
+	/* Nothing but the vDSO so far: the kernel has not been told. */
+	window_committed("held_", fd, page);
+	printf("DEMO held_reseeds=%u\n", count_reseeds());
+	printf("DEMO held_gpe_delivered=%lu\n", gpe_count() - gpe);
+
+	/* The first bytes each source gives, before anything else asked. */
+	if (vstate) {
+		vgetrandom(buf, sizeof(buf), 0, vstate, params.size_of_opaque_state);
+		print_bytes("vgetrandom_bytes", buf, sizeof(buf));
+	}
+	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+		die("getrandom");
+	print_bytes("getrandom_bytes", buf, sizeof(buf));
+	ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
+	if (ret) {
+		errno = -ret;
+		die("sysgenid_rng_bytes");
+	}
+	print_bytes("lib_bytes", buf, sizeof(buf));
+	printf("DEMO lib_rekeys=%" PRIu64 "\n", sysgenid_rng_rekeys(&rng));
+	if (ioctl(fd, SYSGENID_GET_GENERATION, &gen))
+		die("SYSGENID_GET_GENERATION");
+	printf("DEMO caught_ioctl_gen=%" PRIu64 "\n", (uint64_t)gen);
+	window_committed("caught_", fd, page);
+	printf("DEMO caught_reseeds=%u\n", count_reseeds());
+
+	/* Let the notification in; it must find nothing left to do. */
+	write_file(GPE_VMGENID, "unmask\n");
+	for (i = 0; i < 500 && gpe_count() == gpe; i++)
+		usleep(10000);
+	usleep(200000);		/* the notify work runs after the GPE */
+	printf("DEMO gpe_delivered=%lu\n", gpe_count() - gpe);
+	atomic_store(&spinner.stop, true);
+	pthread_join(spinner.thread, NULL);
+	if (ioctl(fd, SYSGENID_GET_GENERATION, &gen))
+		die("SYSGENID_GET_GENERATION");
+	printf("DEMO after_ioctl_gen=%" PRIu64 "\n", (uint64_t)gen);
+	printf("DEMO after_vdso_gen=%" PRIu64 "\n", (uint64_t)sysgenid_vdso_get());
+	printf("DEMO after_page_gen=%" PRIu64 "\n", (uint64_t)page->generation);
+	printf("DEMO after_reseeds=%u\n", count_reseeds());
+	printf("DEMO spin_old_after_go=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.old_after));
+	printf("DEMO spin_backwards=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.backwards));
+	printf("DEMO spin_last=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.last));
+	printf("DEMO-END\n");
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *role = argc > 1 ? argv[1] : "";
@@ -464,6 +698,8 @@ int main(int argc, char **argv)
 		return producer(0);
 	if (!strcmp(role, "overseer"))
 		return overseer("/proc/self/exe");
-	fprintf(stderr, "usage: %s overseer|service|library|naive\n", argv[0]);
+	if (!strcmp(role, "window"))
+		return window();
+	fprintf(stderr, "usage: %s overseer|service|library|naive|window\n", argv[0]);
 	return 2;
 }
