@@ -372,11 +372,29 @@ def check_window(t, args):
             and num(c, "after_reseeds") == 1 and num(c, "after_vdso_gen") == gen + 1,
             f"reseeds {c.get('caught_reseeds')}/{c.get('after_reseeds')}")
     if before.get("vdso_getrandom") == "yes":
-        # Documented, not wanted: vDSO getrandom can only see a pending
-        # fork through the mapped page, so without it it keeps the window.
-        t.check("nomap_vgetrandom_keeps_the_window",
-                c.get("vgetrandom_bytes") == parent.get("vgetrandom_bytes"),
-                f"{c.get('vgetrandom_bytes')} vs parent {parent.get('vgetrandom_bytes')}")
+        # Documented, not wanted: vDSO getrandom can see a pending fork only
+        # through the mapped page, so without it it keeps the window.  Not
+        # a check: an early-boot scheduled reseed (1, 2, 4, ... s after the
+        # RNG is ready) may land in one copy and not the other.
+        same = c.get("vgetrandom_bytes") == parent.get("vgetrandom_bytes")
+        t.note("nomap clone: vDSO getrandom() gave "
+               + ("the parent's bytes (the documented window)" if same else
+                  "other bytes than the parent (a scheduled reseed came first)"))
+
+    if args.debug_kernel:
+        # The catch-up path (a mutex, the reseed and the blocking vmfork
+        # chain, from getrandom()) under lockdep, KASAN and might-sleep
+        # checks; the guests' logs go to the splat scan.
+        dbg = argparse.Namespace(**vars(args))
+        dbg.kernel = args.debug_kernel
+        before, parent, (c,) = window_run(dbg, "debug", "no5lvl", 1)
+        gen = num(before, "gen_before")
+        t.check("debug_kernel_window_caught_up_once",
+                num(c, "vdso_at_go") == gen + 1 and num(c, "caught_reseeds") == 1
+                and num(c, "after_reseeds") == 1 and num(c, "after_ioctl_gen") == gen + 1
+                and c.get("getrandom_bytes") != parent.get("getrandom_bytes"),
+                str({k: c.get(k) for k in ("vdso_at_go", "caught_reseeds", "after_reseeds",
+                                           "after_ioctl_gen")}))
 
 
 def check(args):
@@ -433,6 +451,8 @@ def main():
     p.add_argument("--initrd", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--check", action="store_true")
+    p.add_argument("--debug-kernel", help="--check: also run the held-notification"
+                   " restore on this (debug) kernel")
     args = p.parse_args()
     if os.path.isdir(args.out):
         shutil.rmtree(args.out)

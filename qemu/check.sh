@@ -63,10 +63,10 @@ if [ -n "$debug_kernel" ]; then
 	logs="$logs $out/guest-debug.log"
 fi
 
-echo "  QEMU    clone test: snapshot, 7 restores (logs: $out/clones/)"
+echo "  QEMU    clone test: snapshot, 7 restores, restores with the notification held (logs: $out/clones/)"
 start=$(date +%s)
 "$top/demo/demo.py" --check --kernel "$kernel" --initrd "$initrd" --out "$out/clones" \
-	> "$out/clones.log" 2>&1 || true
+	${debug_kernel:+--debug-kernel "$debug_kernel"} > "$out/clones.log" 2>&1 || true
 # The clones' kernel logs go to the splat scan too.
 cat "$out"/clones/*.log > "$out/clones-guests.log" 2>/dev/null || true
 sed -i 's/^SYSGENID-GUEST-DONE$/(clone guest done)/' "$out/clones-guests.log"

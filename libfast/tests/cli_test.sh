@@ -21,7 +21,7 @@ if [ ! -e /dev/sysgenid ]; then
 	echo "1..0 # SKIP no /dev/sysgenid"
 	exit 4
 fi
-echo "1..11"
+echo "1..12"
 
 g0=$(gen)
 check get_names_the_vdso sh -c 'sysgenid get | grep -q "^[0-9][0-9]* (vdso)$"'
@@ -56,6 +56,11 @@ check unprivileged_trigger_exit_3_and_says_why \
 	sh -c "[ $rc -eq 3 ] && grep -q CAP_CHECKPOINT_RESTORE /tmp/trigger.err"
 check status_lists_everything sh -c \
 	'sysgenid status | grep -q "__vdso_sysgenid_get present" && sysgenid status | grep -q "^generation: "'
+# The test guest runs QEMU's vmgenid device, whose ID has a page of its own.
+check status_reports_the_source_and_race_free sh -c \
+	'sysgenid status | grep -qx "source:  VM Generation ID (hypervisor)" &&
+	 sysgenid status | grep -qx "race-free vDSO: yes" &&
+	 sysgenid status | grep -q "restore window: none for the vDSO getter"'
 
 # The command in the image is the installed one (make install PREFIX=/usr),
 # running on the installed shared library.

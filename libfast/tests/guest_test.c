@@ -531,9 +531,29 @@ static enum test_result test_timens(void)
 	return run_in_child(child_timens, 0);
 }
 
+/* The guest runs QEMU's vmgenid, whose ID has a page of its own. */
+static enum test_result test_flags(void)
+{
+	const volatile struct sysgenid_page *page;
+	uint32_t flags = ~0U;
+	int ret;
+
+	REQUIRE_DEVICE();
+	page = raw_map();
+	CHECK(page, "mmap of " DEV " failed");
+	ret = sysgenid_flags(&flags);
+	CHECK(ret == 0, "sysgenid_flags: %d", ret);
+	CHECK(flags == page->flags, "sysgenid_flags %#x, page %#x", flags, page->flags);
+	munmap((void *)page, (size_t)sysconf(_SC_PAGESIZE));
+	CHECK(flags == (SYSGENID_FLAG_HW_SOURCE | SYSGENID_FLAG_RACE_FREE),
+	      "flags %#x: want a VM Generation ID source, race-free", flags);
+	return TEST_PASS;
+}
+
 static const struct test_case cases[] = {
 	{ "device_present", test_device_present },
 	{ "ioctl_and_mmap_agree", test_ioctl_mmap_agree },
+	{ "flags_vmgenid_race_free", test_flags },
 	{ "vdso_ioctl_mmap_agree_after_triggers", test_triggers_agree },
 	{ "forced_vdso_agrees", test_agree_0 },
 	{ "forced_mmap_agrees", test_agree_1 },
