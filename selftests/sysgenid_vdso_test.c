@@ -215,6 +215,7 @@ struct storm {
 	atomic_bool stop;
 	atomic_ulong decreases;
 	atomic_ulong reads;
+	atomic_uint started;
 };
 
 static void *storm_reader(void *arg)
@@ -222,6 +223,7 @@ static void *storm_reader(void *arg)
 	struct storm *s = arg;
 	__u64 last = s->get();
 
+	atomic_fetch_add(&s->started, 1);
 	while (!atomic_load(&s->stop)) {
 		__u64 now = s->get();
 
@@ -242,6 +244,9 @@ TEST_F(vdso, never_decreases_during_trigger_storm)
 
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, pthread_create(&readers[i], NULL, storm_reader, &s));
+	/* On a busy host the storm could be over before a reader ran. */
+	while (atomic_load(&s.started) < 3)
+		sched_yield();
 	for (i = 0; i < 500; i++)
 		ASSERT_EQ(0, ioctl(self->fd, SYSGENID_TRIGGER_GEN_UPDATE, 0));
 	atomic_store(&s.stop, true);
