@@ -586,6 +586,7 @@ static int window(void)
 	uint8_t buf[16];
 	void *vstate = NULL;
 	unsigned long gpe;
+	const char *first;
 	char role[32] = "";
 	__u64 gen;
 	int fd, ret, i;
@@ -642,21 +643,35 @@ static int window(void)
 	printf("DEMO held_reseeds=%u\n", count_reseeds());
 	printf("DEMO held_gpe_delivered=%lu\n", gpe_count() - gpe);
 
-	/* The first bytes each source gives, before anything else asked. */
-	if (vstate) {
-		vgetrandom(buf, sizeof(buf), 0, vstate, params.size_of_opaque_state);
-		print_bytes("vgetrandom_bytes", buf, sizeof(buf));
+	/*
+	 * The first bytes of each source.  Whichever asks first makes the
+	 * kernel catch up, so the host names the one that goes first ("clone
+	 * lib", ...): only that one shows what it does on its own.
+	 */
+	first = strchr(role, ' ') ? strchr(role, ' ') + 1 : "vgetrandom";
+	printf("DEMO first=%s\n", first);
+	for (i = 0; i < 3; i++) {
+		static const char *const order[] = { "vgetrandom", "getrandom", "lib" };
+		int start = !strcmp(first, "getrandom") ? 1 : !strcmp(first, "lib") ? 2 : 0;
+		const char *src = order[(start + i) % 3];
+
+		if (!strcmp(src, "vgetrandom") && vstate) {
+			vgetrandom(buf, sizeof(buf), 0, vstate, params.size_of_opaque_state);
+			print_bytes("vgetrandom_bytes", buf, sizeof(buf));
+		} else if (!strcmp(src, "getrandom")) {
+			if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+				die("getrandom");
+			print_bytes("getrandom_bytes", buf, sizeof(buf));
+		} else if (!strcmp(src, "lib")) {
+			ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
+			if (ret) {
+				errno = -ret;
+				die("sysgenid_rng_bytes");
+			}
+			print_bytes("lib_bytes", buf, sizeof(buf));
+			printf("DEMO lib_rekeys=%" PRIu64 "\n", sysgenid_rng_rekeys(&rng));
+		}
 	}
-	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
-		die("getrandom");
-	print_bytes("getrandom_bytes", buf, sizeof(buf));
-	ret = sysgenid_rng_bytes(&rng, buf, sizeof(buf));
-	if (ret) {
-		errno = -ret;
-		die("sysgenid_rng_bytes");
-	}
-	print_bytes("lib_bytes", buf, sizeof(buf));
-	printf("DEMO lib_rekeys=%" PRIu64 "\n", sysgenid_rng_rekeys(&rng));
 	if (ioctl(fd, SYSGENID_GET_GENERATION, &gen))
 		die("SYSGENID_GET_GENERATION");
 	printf("DEMO caught_ioctl_gen=%" PRIu64 "\n", (uint64_t)gen);

@@ -277,8 +277,20 @@ static int sysgenid_pick_auto(void)
 		why_add("vdso: serving; ");
 		sg.backend = SYSGENID_BACKEND_VDSO;
 		/* Only so sysgenid_changed() can be a load: no fd stays open. */
-		if (!sysgenid_fallback_mmap_setup("mmap"))
-			why_add("mmap: page mapped for sysgenid_changed() only");
+		if (!sysgenid_fallback_mmap_setup("mmap")) {
+			/*
+			 * The page follows the committed generation; a
+			 * race-free vDSO sees a restore before it.  The check
+			 * must not be the slower of the two to notice.
+			 */
+			if (sg.page->flags & SYSGENID_FLAG_RACE_FREE) {
+				munmap((void *)sg.page, sg.page_len);
+				sg.page = NULL;
+				why_add("mmap: unused (sysgenid_changed() calls the race-free vDSO)");
+			} else {
+				why_add("mmap: page mapped for sysgenid_changed() only");
+			}
+		}
 		why_add("; ioctl: unused");
 		return 0;
 	}
