@@ -1150,8 +1150,10 @@ static void op_track(struct worker *w)
 	arg = chance(c, 80) ? args[rnd_below(c, ARRAY_SIZE(args))] : rnd64(c);
 	ret = ioctl(f->fd, SYSGENID_SET_WATCHER_TRACKING, arg);
 	count(c, CAT_TRACK);
-	CHECK(!ret, "ioctl(%d, SET_WATCHER_TRACKING, %#lx): errno %d (%s)",
-	      f->fd, arg, errno, strerror(errno));
+	/* Only 0 and 1: the rest is kept for flags. */
+	CHECK(arg > 1 ? ret == -1 && errno == EINVAL : !ret,
+	      "ioctl(%d, SET_WATCHER_TRACKING, %#lx): %d, errno %d (%s)",
+	      f->fd, arg, ret, errno, strerror(errno));
 	if (!ret)
 		f->tracked = arg != 0;
 }
@@ -1961,7 +1963,11 @@ static bool test_wait_watchers_exact(void)
 	EXPECT_WAIT(over, 0, "the only outdated file is untracked");
 	ctl_track(t[0], 1);
 	EXPECT_WAIT(over, ETIME, "an outdated file was tracked again");
-	ctl_track(t[0], 2);
+	ctl_track(t[0], 1);
+	/* Neither 0 nor 1: refused, and the file stays tracked. */
+	EXPECT(ioctl(t[0], SYSGENID_SET_WATCHER_TRACKING, 2) == -1 && errno == EINVAL,
+	       "SET_WATCHER_TRACKING(%d, 2): errno %d, want EINVAL", t[0], errno);
+	EXPECT_WAIT(over, ETIME, "a refused tracking change untracked a file");
 	ctl_ack(t[0]);
 	EXPECT_WAIT(over, 0, "tracking twice counts once");
 

@@ -777,6 +777,42 @@ TEST_F(sysgenid, trigger_above_current)
 	gen_ack(_metadata, self->fd);
 }
 
+/*
+ * A minimum that would end counting, or leave the low 32 bits (what read(),
+ * write() and generation32 carry) where they are, is refused and changes
+ * nothing.  The values are never reached: the generation stays low.
+ */
+TEST_F(sysgenid, trigger_refuses_hiding_minimums)
+{
+	__u64 cur = gen_get(_metadata, self->fd);
+
+	ASSERT_EQ(-1, trigger(self->fd, ~0ULL));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, trigger(self->fd, cur + (1ULL << 32)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, trigger(self->fd, cur + (3ULL << 32)));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(cur, gen_get(_metadata, self->fd));
+	ASSERT_EQ(0, readable(self->fd));
+}
+
+/* 0 and 1 only: other values are kept for future flags. */
+TEST_F(sysgenid, tracking_takes_0_or_1)
+{
+	int w = sysgenid_open(O_RDWR);
+
+	ASSERT_LE(0, w);
+	ASSERT_EQ(-1, set_tracking(w, 2));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, set_tracking(w, ~0UL));
+	ASSERT_EQ(EINVAL, errno);
+	/* Refused means untracked: an outdated w holds nobody up. */
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+	close(w);
+}
+
 TEST_F(sysgenid, get_generation_matches_read)
 {
 	__u64 gen = 0;
@@ -1459,7 +1495,9 @@ TEST_F(sysgenid, generation_above_32_bits)
 {
 	const struct sysgenid_page *page;
 	__u64 cur = gen_get(_metadata, self->fd);
-	__u64 target = ((cur >> 32) + 1) << 32 | 2;
+	/* Low half other than cur's: the kernel refuses to keep it. */
+	__u32 lo = (__u32)cur == 2 ? 3 : 2;
+	__u64 target = ((cur >> 32) + 1) << 32 | lo;
 	__u32 val = 0;
 
 	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, self->fd, 0);
@@ -1468,15 +1506,15 @@ TEST_F(sysgenid, generation_above_32_bits)
 	ASSERT_EQ(0, trigger(self->fd, target));
 	ASSERT_EQ(target, gen_get(_metadata, self->fd));
 	ASSERT_EQ(target, load64(&page->generation));
-	ASSERT_EQ(2U, load32(&page->generation32));
+	ASSERT_EQ(lo, load32(&page->generation32));
 	ASSERT_EQ(GEN32_SIZE, read(self->fd, &val, sizeof(val)));
-	ASSERT_EQ(2U, val);
+	ASSERT_EQ(lo, val);
 	ASSERT_EQ(GEN32_SIZE, ack(self->fd, val));
 	ASSERT_EQ(0, readable(self->fd));
 
 	ASSERT_EQ(0, trigger(self->fd, 0));
 	ASSERT_EQ(target + 1, gen_get(_metadata, self->fd));
-	ASSERT_EQ(3U, load32(&page->generation32));
+	ASSERT_EQ(lo + 1, load32(&page->generation32));
 	gen_ack(_metadata, self->fd);
 	ASSERT_EQ(0, munmap((void *)page, self->page_size));
 }

@@ -55,11 +55,13 @@
 #define SYSGENID_IOCTL			0xE4
 
 /*
- * SYSGENID_SET_WATCHER_TRACKING - opt this file in (arg != 0) or out (arg == 0)
+ * SYSGENID_SET_WATCHER_TRACKING - opt this file in (arg == 1) or out (arg == 0)
  * of watcher tracking.  SYSGENID_WAIT_WATCHERS waits for every tracked file
  * to acknowledge the current generation.  Files start untracked; tracking
  * stops when the file is released (its last descriptor closed and any
  * mapping of it unmapped).  Returns 0.
+ * EINVAL:  arg is neither 0 nor 1 (v7 took any non-zero value as 1; the
+ *          other values are kept for flags).
  */
 #define SYSGENID_SET_WATCHER_TRACKING	_IO(SYSGENID_IOCTL, 1)
 
@@ -80,6 +82,13 @@
  * SYSGENID_TRIGGER_GEN_UPDATE - start a new generation, for software-driven
  * snapshot/restore (a container restore tool).  arg is the minimum value of
  * the new generation: it becomes max(arg, current + 1).  Returns 0.
+ * A restore on another host or after a reboot passes a value above the
+ * generation it checkpointed, or lazy checkers that compare against it see
+ * no change.
+ * EINVAL:     arg is above current + 1 and would end counting (U64_MAX) or
+ *             leave the low 32 bits unchanged (arg - current a multiple of
+ *             2^32): read() and write() carry only those, so an old ack
+ *             would acknowledge a generation its sender never saw.
  * EACCES:     the caller lacks CAP_CHECKPOINT_RESTORE and CAP_SYS_ADMIN in
  *             the initial user namespace (capabilities in a child user
  *             namespace do not count: the generation is system-wide).

@@ -7,9 +7,9 @@
  *
  * The counter is published to three views, always by sysgenid_publish():
  * the per-file state behind /dev/sysgenid (read/poll/write), the read-only
- * page userspace can mmap, and the vDSO data page.  Backends only ever call
- * sysgenid_bump_generation(); the VM Generation ID backend is the vmfork
- * notifier of drivers/virt/vmgenid.c, which already reseeds the CRNG.
+ * page userspace can mmap, and the vDSO data page.  The VM Generation ID
+ * backend is the vmfork notifier of drivers/virt/vmgenid.c, which already
+ * reseeds the CRNG; privileged software uses SYSGENID_TRIGGER_GEN_UPDATE.
  *
  * The hypervisor writes a new VM Generation ID into guest memory before the
  * guest runs again, but the kernel learns of it only when it handles the
@@ -84,18 +84,12 @@ module_param(map_guid, bool, 0444);
 MODULE_PARM_DESC(map_guid,
 		 "Map the VM Generation ID's page into the vDSO when it holds nothing else, for a race-free vDSO getter (default: on)");
 
-/**
- * sysgenid_get_generation() - the current system generation
- *
- * Return: the 64-bit generation, which starts at 0 at boot and never
- * decreases.
- */
-u64 sysgenid_get_generation(void)
+/* The 64-bit generation: 0 at boot, never decreasing. */
+static u64 sysgenid_get_generation(void)
 {
 	/* Pairs with atomic64_set_release() in sysgenid_publish(). */
 	return atomic64_read_acquire(&sysgenid.generation);
 }
-EXPORT_SYMBOL_GPL(sysgenid_get_generation);
 
 static void sysgenid_page_publish(struct sysgenid_page *page, u64 gen)
 {
@@ -188,19 +182,34 @@ static void sysgenid_publish(u64 gen)
 	atomic64_set_release(&sysgenid.generation, gen);
 
 	/* Every tracked file is outdated now, whatever it was before. */
-	sysgenid.outdated = sysgenid.tracked;
+	WRITE_ONCE(sysgenid.outdated, sysgenid.tracked);
 }
 
+/*
+ * Every caller runs in process context: the vmfork chain is a blocking
+ * notifier (vmgenid calls it from a workqueue or a threaded interrupt) and
+ * the trigger is an ioctl.
+ */
 static int sysgenid_bump(u64 min_gen, bool hw)
 {
-	unsigned long flags;
 	u64 cur;
 
-	spin_lock_irqsave(&sysgenid.lock, flags);
+	spin_lock(&sysgenid.lock);
 	cur = atomic64_read(&sysgenid.generation);
 	if (cur == U64_MAX) {
-		spin_unlock_irqrestore(&sysgenid.lock, flags);
+		spin_unlock(&sysgenid.lock);
 		return -EOVERFLOW;
+	}
+	/*
+	 * A minimum above cur + 1 must not end counting (U64_MAX), nor leave
+	 * the low 32 bits that read(), write() and the page's v7 field carry
+	 * where they are: an ack of the old value would then acknowledge a
+	 * generation its sender never saw.
+	 */
+	if (min_gen > cur + 1 &&
+	    (min_gen == U64_MAX || lower_32_bits(min_gen) == lower_32_bits(cur))) {
+		spin_unlock(&sysgenid.lock);
+		return -EINVAL;
 	}
 	/*
 	 * The generation a VM fork starts belongs to the ID the guest runs
@@ -210,7 +219,7 @@ static int sysgenid_bump(u64 min_gen, bool hw)
 		memcpy(sysgenid.hw_committed, sysgenid.hw_id,
 		       sizeof(sysgenid.hw_committed));
 	sysgenid_publish(max(min_gen, cur + 1));
-	spin_unlock_irqrestore(&sysgenid.lock, flags);
+	spin_unlock(&sysgenid.lock);
 
 	/*
 	 * Wake every waiter: epoll entries added with EPOLLEXCLUSIVE are
@@ -221,51 +230,45 @@ static int sysgenid_bump(u64 min_gen, bool hw)
 	return 0;
 }
 
-/**
- * sysgenid_bump_generation() - start a new system generation
- *
- * For backends that detect that the system was restored or cloned.  Safe
- * from any context, including hard interrupts.  At U64_MAX the generation
- * stays where it is.
- */
-void sysgenid_bump_generation(void)
-{
-	if (sysgenid_bump(0, false))
-		pr_warn_once("generation counter exhausted\n");
-}
-EXPORT_SYMBOL_GPL(sysgenid_bump_generation);
-
 static bool sysgenid_file_outdated(const struct sysgenid_file *sf)
 {
 	return READ_ONCE(sf->acked) != sysgenid_get_generation();
 }
 
-static void sysgenid_put_outdated(void)
+/* Returns true when the last outdated tracked file went: wake the waiters. */
+static bool sysgenid_put_outdated(void)
 {
 	lockdep_assert_held(&sysgenid.lock);
 
-	if (!--sysgenid.outdated)
-		wake_up_interruptible_all(&sysgenid.outdated_wq);
+	WRITE_ONCE(sysgenid.outdated, sysgenid.outdated - 1);
+	return !sysgenid.outdated;
 }
 
 static void sysgenid_set_tracking(struct sysgenid_file *sf, bool track)
 {
-	unsigned long flags;
+	bool wake = false;
 
-	spin_lock_irqsave(&sysgenid.lock, flags);
+	/* Only this file's own calls change sf->tracked: a no-op needs no lock. */
+	if (READ_ONCE(sf->tracked) == track)
+		return;
+
+	spin_lock(&sysgenid.lock);
 	if (sf->tracked != track) {
-		sf->tracked = track;
+		WRITE_ONCE(sf->tracked, track);
 		if (track) {
 			sysgenid.tracked++;
 			if (sysgenid_file_outdated(sf))
-				sysgenid.outdated++;
+				WRITE_ONCE(sysgenid.outdated, sysgenid.outdated + 1);
 		} else {
 			sysgenid.tracked--;
 			if (sysgenid_file_outdated(sf))
-				sysgenid_put_outdated();
+				wake = sysgenid_put_outdated();
 		}
 	}
-	spin_unlock_irqrestore(&sysgenid.lock, flags);
+	spin_unlock(&sysgenid.lock);
+	/* Woken after unlocking: the waiters take the lock's cache line next. */
+	if (wake)
+		wake_up_interruptible_all(&sysgenid.outdated_wq);
 }
 
 static int sysgenid_open(struct inode *inode, struct file *file)
@@ -322,8 +325,8 @@ static ssize_t sysgenid_write(struct file *file, const char __user *buf,
 			      size_t count, loff_t *ppos)
 {
 	struct sysgenid_file *sf = file->private_data;
-	unsigned long flags;
 	ssize_t ret = count;
+	bool wake = false;
 	u64 cur;
 	u32 val;
 
@@ -332,16 +335,23 @@ static ssize_t sysgenid_write(struct file *file, const char __user *buf,
 	if (copy_from_user(&val, buf, sizeof(val)))
 		return -EFAULT;
 
-	spin_lock_irqsave(&sysgenid.lock, flags);
+	/* Acking what this file already acked changes nothing: no lock. */
+	cur = sysgenid_get_generation();
+	if (val == lower_32_bits(cur) && READ_ONCE(sf->acked) == cur)
+		return ret;
+
+	spin_lock(&sysgenid.lock);
 	cur = atomic64_read(&sysgenid.generation);
 	if (val != lower_32_bits(cur)) {
 		ret = -EINVAL;
 	} else if (sf->acked != cur) {
 		WRITE_ONCE(sf->acked, cur);
 		if (sf->tracked)
-			sysgenid_put_outdated();
+			wake = sysgenid_put_outdated();
 	}
-	spin_unlock_irqrestore(&sysgenid.lock, flags);
+	spin_unlock(&sysgenid.lock);
+	if (wake)
+		wake_up_interruptible_all(&sysgenid.outdated_wq);
 
 	return ret;
 }
@@ -384,6 +394,9 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 
 	switch (cmd) {
 	case SYSGENID_SET_WATCHER_TRACKING:
+		/* 0 and 1 only: other values are kept for flags. */
+		if (arg > 1)
+			return -EINVAL;
 		sysgenid_set_tracking(sf, arg);
 		return 0;
 	case SYSGENID_WAIT_WATCHERS:
@@ -535,13 +548,12 @@ static bool sysgenid_guid_page_mappable(phys_addr_t phys)
  */
 void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys)
 {
-	unsigned long flags;
 	bool mappable;
 
 	if (!sysgenid.page)	/* initialization failed */
 		return;
 	mappable = sysgenid_guid_page_mappable(phys);
-	spin_lock_irqsave(&sysgenid.lock, flags);
+	spin_lock(&sysgenid.lock);
 	sysgenid.hw_id = live;
 	memcpy(sysgenid.hw_committed, live, sizeof(sysgenid.hw_committed));
 	sysgenid.flags |= SYSGENID_FLAG_HW_SOURCE;
@@ -553,7 +565,7 @@ void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys)
 	/* The flags and the ID change; the generation does not. */
 	sysgenid_page_publish(sysgenid.page, atomic64_read(&sysgenid.generation));
 	sysgenid_vdso_publish(atomic64_read(&sysgenid.generation));
-	spin_unlock_irqrestore(&sysgenid.lock, flags);
+	spin_unlock(&sysgenid.lock);
 }
 EXPORT_SYMBOL_GPL(sysgenid_bind_hw_id);
 
@@ -564,21 +576,21 @@ EXPORT_SYMBOL_GPL(sysgenid_bind_hw_id);
  */
 void sysgenid_unbind_hw_id(void)
 {
-	unsigned long flags;
-
 	if (!sysgenid.page)
 		return;
-	spin_lock_irqsave(&sysgenid.lock, flags);
+	spin_lock(&sysgenid.lock);
 	sysgenid.hw_id = NULL;
 	sysgenid.flags &= ~(SYSGENID_FLAG_HW_SOURCE | SYSGENID_FLAG_RACE_FREE);
 	sysgenid_page_publish(sysgenid.page, atomic64_read(&sysgenid.generation));
 	sysgenid_vdso_publish(atomic64_read(&sysgenid.generation));
-	spin_unlock_irqrestore(&sysgenid.lock, flags);
+	spin_unlock(&sysgenid.lock);
 }
 EXPORT_SYMBOL_GPL(sysgenid_unbind_hw_id);
 
-#if IS_ENABLED(CONFIG_VMGENID)
-/* vmgenid.c calls the chain once per change of the VM Generation ID. */
+/*
+ * vmgenid.c calls the chain once per change of the VM Generation ID.
+ * Without CONFIG_VMGENID there is no chain, and registering is a no-op.
+ */
 static int sysgenid_vmfork(struct notifier_block *nb, unsigned long action,
 			   void *data)
 {
@@ -596,16 +608,6 @@ static struct notifier_block sysgenid_vmfork_nb = {
 	.priority = INT_MIN,
 };
 
-static int __init sysgenid_vmgenid_init(void)
-{
-	return register_random_vmfork_notifier(&sysgenid_vmfork_nb);
-}
-#else
-static int __init sysgenid_vmgenid_init(void)
-{
-	return 0;
-}
-#endif
 
 /*
  * drivers/misc/ links before drivers/virt/, so when both are built in the
@@ -623,7 +625,7 @@ static int __init sysgenid_init(void)
 	if (ret)
 		goto err_page;
 
-	ret = sysgenid_vmgenid_init();
+	ret = register_random_vmfork_notifier(&sysgenid_vmfork_nb);
 	if (ret)
 		goto err_misc;
 	return 0;
@@ -632,6 +634,8 @@ err_misc:
 	misc_deregister(&sysgenid_misc);
 err_page:
 	free_page((unsigned long)sysgenid.page);
+	/* sysgenid_bind_hw_id() checks it: nothing may use a freed page. */
+	sysgenid.page = NULL;
 	pr_err("initialization failed: %d\n", ret);
 	return ret;
 }

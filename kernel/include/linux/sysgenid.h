@@ -13,13 +13,9 @@
 enum { SYSGENID_HW_ID_SIZE = 16 };
 
 #ifdef CONFIG_SYSGENID
-void sysgenid_bump_generation(void);
-u64 sysgenid_get_generation(void);
 void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys);
 void sysgenid_unbind_hw_id(void);
 #else
-static inline void sysgenid_bump_generation(void) { }
-static inline u64 sysgenid_get_generation(void) { return 0; }
 static inline void sysgenid_bind_hw_id(const u8 *live, phys_addr_t phys) { }
 static inline void sysgenid_unbind_hw_id(void) { }
 #endif
