@@ -67,7 +67,7 @@ class Qmp:
 class Guest:
     """One QEMU process: console lines in a queue, QMP for control."""
 
-    def __init__(self, name, args, outdir, incoming=None, append="job=demo quiet"):
+    def __init__(self, name, args, outdir, incoming=None, append="job=demo quiet", env=None):
         self.name = name
         self.log_path = os.path.join(outdir, name + ".log")
         self.lines = queue.Queue()
@@ -83,7 +83,7 @@ class Guest:
             qemu_args += ["-S", "-incoming", f"exec:cat {incoming}"]
         self.proc = subprocess.Popen(
             [BOOT, args.kernel, args.initrd, append] + qemu_args,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=dict(os.environ, **(env or {})), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, bufsize=1)
         threading.Thread(target=self._read, daemon=True).start()
         self.qmp = Qmp(sock, time.monotonic() + 30)
@@ -118,7 +118,11 @@ class Guest:
         self.proc.stdin.flush()
 
     def guid(self):
-        return self.qmp.cmd("query-vm-generation-id")["guid"]
+        """The VM Generation ID, or None for a VM without the device."""
+        try:
+            return self.qmp.cmd("query-vm-generation-id")["guid"]
+        except RuntimeError:
+            return None
 
     def finish(self):
         """Wait for the guest to power off; keep its dmesg for the checks."""
@@ -163,8 +167,8 @@ def snapshot(parent, path):
         time.sleep(0.05)
 
 
-def restore(args, name, path, append="job=demo quiet", go="clone"):
-    clone = Guest(name, args, args.out, incoming=path, append=append)
+def restore(args, name, path, append="job=demo quiet", go="clone", env=None):
+    clone = Guest(name, args, args.out, incoming=path, append=append, env=env)
     try:
         wait_status(clone.qmp, ("inmigrate",))
         clone.report["guid"] = clone.guid()
@@ -400,6 +404,39 @@ def check_window(t, args):
                                            "after_ioctl_gen")}))
 
 
+def check_trigger(t, args):
+    """A hypervisor without VM Generation ID: two clones whose restore only
+    software announces (SYSGENID_TRIGGER_GEN_UPDATE) must not keep the
+    parent's CRNG."""
+    env = {"QEMU_VMGENID": "0"}
+    append = "job=trigger quiet"
+    snap = os.path.join(args.out, "snapshot-trigger.bin")
+    parent = Guest("trigger-parent", args, args.out, append=append, env=env)
+    try:
+        snapshot(parent, snap)
+        before = dict(parent.report)
+        parent.report = {}
+        parent.qmp.cmd("cont")
+        parent.say("parent")
+        parent.expect("DEMO-END")
+        parent.finish()
+        after = dict(parent.report)
+    finally:
+        parent.kill()
+    clones = [restore(args, f"trigger-clone{i}", snap, append, env=env) for i in (1, 2)]
+    gen = num(before, "gen_before")
+    t.check("trigger_only_no_hw_source_flag", num(before, "flags_before") == 0,
+            f"page flags {before.get('flags_before')} without a vmgenid device")
+    for i, c in enumerate(clones, 1):
+        t.check(f"trigger_clone{i}_reseeded_once_then_plus_one",
+                c.get("trigger") == "ok" and num(c, "reseeds") == 1
+                and num(c, "gen_after") == gen + 1,
+                f"trigger={c.get('trigger')} reseeds={c.get('reseeds')} gen={c.get('gen_after')}")
+    vals = [c.get("getrandom_bytes") for c in clones] + [after.get("getrandom_bytes")]
+    t.check("trigger_getrandom_differs_in_clones_and_parent",
+            None not in vals and len(set(vals)) == len(vals), str(vals))
+
+
 def check(args):
     t = Ktap()
     try:
@@ -415,8 +452,9 @@ def check(args):
                     f"want {want}, got {paths} read={c.get('gen_read')}")
             t.check(f"clone{i}_new_guid", c.get("guid") not in (None, before["guid"]),
                     f"{before['guid']} vs {c.get('guid')}")
-            t.check(f"clone{i}_one_crng_reseed", c.get("crng_reseeds") == "1",
-                    f"{c.get('crng_reseeds')} reseed messages")
+            # One for the VM fork, one for the software trigger after it.
+            t.check(f"clone{i}_crng_reseeds_fork_and_trigger", c.get("crng_reseeds") == "2",
+                    f"{c.get('crng_reseeds')} reseed messages, want 2")
             t.check(f"clone{i}_watchers_acked_and_wait_returns",
                     c.get("hw_wait_watchers") == "ok" and num(c, "service_gen") == want & 0xffffffff,
                     f"wait={c.get('hw_wait_watchers')} service_gen={c.get('service_gen')}")
@@ -437,7 +475,7 @@ def check(args):
         for i in range(3, 8):
             c = restore(args, f"clone{i}", snap)
             t.check(f"restore{i - 2}_of_5_plus_one", num(c, "gen_vdso") == gen + 1
-                    and c.get("crng_reseeds") == "1",
+                    and c.get("crng_reseeds") == "2",
                     f"gen={c.get('gen_vdso')} reseeds={c.get('crng_reseeds')}")
     except Exception as e:          # a hung or crashed guest is a failure, not a crash
         t.check("clone_flow_completed", False, str(e))
@@ -445,6 +483,10 @@ def check(args):
         check_window(t, args)
     except Exception as e:
         t.check("window_flow_completed", False, str(e))
+    try:
+        check_trigger(t, args)
+    except Exception as e:
+        t.check("trigger_flow_completed", False, str(e))
     return 0 if t.emit() else 1
 
 

@@ -700,6 +700,46 @@ static int window(void)
 	return 0;
 }
 
+/* --- trigger: a restore only software announces (no VM Generation ID) --- */
+
+static int trigger_role(void)
+{
+	const struct sysgenid_page *page;
+	char role[32] = "";
+	uint8_t buf[16];
+	__u64 gen;
+	int fd;
+
+	fd = open_dev(O_RDWR | O_NONBLOCK);
+	page = mmap(NULL, sizeof(*page), PROT_READ, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED)
+		die("mmap /dev/sysgenid");
+	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+		die("getrandom");
+	printf("\nDEMO gen_before=%" PRIu64 "\n", (uint64_t)page->generation);
+	printf("DEMO flags_before=%u\n", page->flags);
+	printf("DEMO-SNAPSHOT-NOW\n");
+	fflush(stdout);
+	if (!fgets(role, sizeof(role), stdin))
+		die("reading the host's go line");
+	role[strcspn(role, "\r\n")] = 0;
+	printf("DEMO role=%s\n", role);
+	/* The restore tool's announcement; the original just goes on. */
+	if (!strcmp(role, "clone"))
+		printf("DEMO trigger=%s\n",
+		       ioctl(fd, SYSGENID_TRIGGER_GEN_UPDATE, 0) ? strerror(errno) : "ok");
+	if (getrandom(buf, sizeof(buf), 0) != sizeof(buf))
+		die("getrandom");
+	print_bytes("getrandom_bytes", buf, sizeof(buf));
+	if (ioctl(fd, SYSGENID_GET_GENERATION, &gen))
+		die("SYSGENID_GET_GENERATION");
+	printf("DEMO gen_after=%" PRIu64 "\n", (uint64_t)gen);
+	printf("DEMO reseeds=%u\n", count_reseeds());
+	printf("DEMO-END\n");
+	fflush(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *role = argc > 1 ? argv[1] : "";
@@ -715,6 +755,8 @@ int main(int argc, char **argv)
 		return overseer("/proc/self/exe");
 	if (!strcmp(role, "window"))
 		return window();
-	fprintf(stderr, "usage: %s overseer|service|library|naive|window\n", argv[0]);
+	if (!strcmp(role, "trigger"))
+		return trigger_role();
+	fprintf(stderr, "usage: %s overseer|service|library|naive|window|trigger\n", argv[0]);
 	return 2;
 }

@@ -81,7 +81,9 @@
 /*
  * SYSGENID_TRIGGER_GEN_UPDATE - start a new generation, for software-driven
  * snapshot/restore (a container restore tool).  arg is the minimum value of
- * the new generation: it becomes max(arg, current + 1).  Returns 0.
+ * the new generation: it becomes max(arg, current + 1).  It is handled as
+ * a VM fork: the kernel's random number generator is reseeded and its
+ * in-kernel users of VM forks react before the generation moves.  Returns 0.
  * A restore on another host or after a reboot passes a value above the
  * generation it checkpointed, or lazy checkers that compare against it see
  * no change.

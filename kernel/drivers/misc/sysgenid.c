@@ -35,12 +35,14 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timex.h>
 #include <linux/sysgenid.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
@@ -78,6 +80,9 @@ static struct {
 	.read_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.read_wq),
 	.outdated_wq	= __WAIT_QUEUE_HEAD_INITIALIZER(sysgenid.outdated_wq),
 };
+
+/* The minimum of the trigger in flight, for the vmfork notifier. */
+static atomic64_t sysgenid_trigger_min = ATOMIC64_INIT(0);
 
 static bool map_guid = true;
 module_param(map_guid, bool, 0444);
@@ -186,6 +191,22 @@ static void sysgenid_publish(u64 gen)
 }
 
 /*
+ * A minimum above cur + 1 must not end counting (U64_MAX), nor leave the
+ * low 32 bits that read(), write() and the page's v7 field carry where they
+ * are: an ack of the old value would then acknowledge a generation its
+ * sender never saw.
+ */
+static int sysgenid_check_min(u64 min_gen, u64 cur)
+{
+	if (cur == U64_MAX)
+		return -EOVERFLOW;
+	if (min_gen > cur + 1 &&
+	    (min_gen == U64_MAX || lower_32_bits(min_gen) == lower_32_bits(cur)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * Every caller runs in process context: the vmfork chain is a blocking
  * notifier (vmgenid calls it from a workqueue or a threaded interrupt) and
  * the trigger is an ioctl.
@@ -193,23 +214,14 @@ static void sysgenid_publish(u64 gen)
 static int sysgenid_bump(u64 min_gen, bool hw)
 {
 	u64 cur;
+	int ret;
 
 	spin_lock(&sysgenid.lock);
 	cur = atomic64_read(&sysgenid.generation);
-	if (cur == U64_MAX) {
+	ret = sysgenid_check_min(min_gen, cur);
+	if (ret) {
 		spin_unlock(&sysgenid.lock);
-		return -EOVERFLOW;
-	}
-	/*
-	 * A minimum above cur + 1 must not end counting (U64_MAX), nor leave
-	 * the low 32 bits that read(), write() and the page's v7 field carry
-	 * where they are: an ack of the old value would then acknowledge a
-	 * generation its sender never saw.
-	 */
-	if (min_gen > cur + 1 &&
-	    (min_gen == U64_MAX || lower_32_bits(min_gen) == lower_32_bits(cur))) {
-		spin_unlock(&sysgenid.lock);
-		return -EINVAL;
+		return ret;
 	}
 	/*
 	 * The generation a VM fork starts belongs to the ID the guest runs
@@ -387,6 +399,41 @@ static long sysgenid_wait_watchers(struct sysgenid_file *sf,
 	return ret;
 }
 
+/*
+ * A software trigger announces a restore the hypervisor did not report
+ * (a container restore, a hypervisor without VM Generation ID), so it is
+ * handled as a VM fork: the CRNG is reseeded, the kernel's own consumers
+ * on the vmfork chain react (WireGuard drops its session keys), and the
+ * generation moves last, from this driver's notifier at the chain's end.
+ * Otherwise every clone restored this way would keep a byte-identical CRNG.
+ */
+static DEFINE_MUTEX(sysgenid_trigger_lock);
+
+static int sysgenid_trigger(u64 min_gen)
+{
+	int ret;
+
+	/* A VM fork already pending is an event of its own: handle it first. */
+	random_vmfork_catch_up();
+
+	mutex_lock(&sysgenid_trigger_lock);
+	ret = sysgenid_check_min(min_gen, atomic64_read(&sysgenid.generation));
+	if (!ret) {
+#if IS_ENABLED(CONFIG_VMGENID)
+		/* Unique per call, not secret, as a VM Generation ID would be. */
+		u64 id[2] = { random_get_entropy(), ktime_get_real_ns() };
+
+		atomic64_set(&sysgenid_trigger_min, min_gen);
+		add_vmfork_randomness(id, sizeof(id));
+#else
+		/* No vmfork path to share: the generation alone moves. */
+		ret = sysgenid_bump(min_gen, false);
+#endif
+	}
+	mutex_unlock(&sysgenid_trigger_lock);
+	return ret;
+}
+
 static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 			   unsigned long arg)
 {
@@ -408,7 +455,7 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 		 */
 		if (!checkpoint_restore_ns_capable(&init_user_ns))
 			return -EACCES;
-		return sysgenid_bump(arg, false);
+		return sysgenid_trigger(arg);
 	case SYSGENID_GET_GENERATION:
 		/* Never older than what the vDSO getter already returns. */
 		random_vmfork_catch_up();
@@ -594,7 +641,14 @@ EXPORT_SYMBOL_GPL(sysgenid_unbind_hw_id);
 static int sysgenid_vmfork(struct notifier_block *nb, unsigned long action,
 			   void *data)
 {
-	if (sysgenid_bump(0, true))
+	/* A software trigger's minimum, when this call is one. */
+	u64 min_gen = atomic64_xchg(&sysgenid_trigger_min, 0);
+	int ret = sysgenid_bump(min_gen, true);
+
+	/* A VM fork raced in and moved the count: count this one anyway. */
+	if (ret == -EINVAL)
+		ret = sysgenid_bump(0, true);
+	if (ret)
 		pr_warn_once("generation counter exhausted\n");
 	return NOTIFY_DONE;
 }
