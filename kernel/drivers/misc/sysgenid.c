@@ -662,7 +662,6 @@ static struct notifier_block sysgenid_vmfork_nb = {
 	.priority = INT_MIN,
 };
 
-
 /*
  * drivers/misc/ links before drivers/virt/, so when both are built in the
  * notifier is registered before vmgenid can report a change.
