@@ -180,7 +180,8 @@ static int reap(pid_t pid)
  * Become uid/gid 65534 with no capabilities at all, the way an unprivileged
  * user runs.  Stays dumpable so that /proc/self files stay ours.
  */
-static int drop_privileges(void)
+/* nobody, no capabilities, and the given supplementary groups only. */
+static int drop_privileges_groups(const gid_t *groups, size_t n)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -188,7 +189,7 @@ static int drop_privileges(void)
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
 	unsigned int i;
 
-	if (setgroups(0, NULL) || setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID))
+	if (setgroups(n, groups) || setresgid(NOBODY_ID, NOBODY_ID, NOBODY_ID))
 		return -1;
 	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) ||
 	    setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID))
@@ -215,6 +216,11 @@ static int drop_privileges(void)
 		return -1;
 	}
 	return 0;
+}
+
+static int drop_privileges(void)
+{
+	return drop_privileges_groups(NULL, 0);
 }
 
 static bool cap_effective(int cap)
@@ -949,7 +955,9 @@ TEST_F(sysgenid, unprivileged_user_can_watch)
 		page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, fd, 0);
 		CHILD_CHECK(page != MAP_FAILED);
 		CHILD_CHECK(load64(&page->generation) == cur);
-		CHILD_CHECK(set_tracking(fd, 1) == 0);
+		/* Watching, yes; holding up the overseer, no (see below). */
+		CHILD_CHECK(set_tracking(fd, 1) == -1 && errno == EPERM);
+		CHILD_CHECK(set_tracking(fd, 0) == 0);
 		CHILD_CHECK(write(ready[1], "r", 1) == 1);
 
 		/* The parent starts a new generation now. */
@@ -973,6 +981,57 @@ TEST_F(sysgenid, unprivileged_user_can_watch)
 	ASSERT_EQ(0, reap(pid));
 	ASSERT_EQ(gen, gen_get(_metadata, self->fd));
 	close(ready[0]);
+}
+
+/* A tracked file must be able to ack: else it would hold up every overseer. */
+TEST_F(sysgenid, tracking_needs_a_file_that_can_ack)
+{
+	int r = sysgenid_open(O_RDONLY), w = sysgenid_open(O_WRONLY);
+
+	ASSERT_LE(0, r);
+	ASSERT_LE(0, w);
+	ASSERT_EQ(-1, set_tracking(r, 1));
+	ASSERT_EQ(EBADF, errno);
+	ASSERT_EQ(0, set_tracking(r, 0));
+	ASSERT_EQ(0, set_tracking(w, 1));
+	/* The refused file holds nobody up; the write-only one acks. */
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+	ASSERT_EQ(-1, wait_watchers(self->fd, 200));
+	ASSERT_EQ(ETIME, errno);
+	ASSERT_EQ(GEN32_SIZE, ack(w, (__u32)gen_get(_metadata, self->fd)));
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+	close(r);
+	close(w);
+}
+
+/*
+ * The administrator lets an unprivileged service be tracked by giving the
+ * device node a group the service is in (a udev rule would).  The node's
+ * group is restored afterwards.
+ */
+TEST_F(sysgenid, node_group_may_track)
+{
+	const gid_t gid = 4242;
+	struct stat st;
+	pid_t pid;
+
+	ASSERT_EQ(0, stat(SYSGENID_DEV, &st));
+	ASSERT_EQ(0, chown(SYSGENID_DEV, -1, gid));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		CHILD_CHECK(drop_privileges_groups(&gid, 1) == 0);
+		fd = sysgenid_open(O_RDWR);
+		CHILD_CHECK(fd >= 0);
+		CHILD_CHECK(set_tracking(fd, 1) == 0);
+		CHILD_CHECK(set_tracking(fd, 0) == 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, reap(pid));
+	ASSERT_EQ(0, chown(SYSGENID_DEV, -1, st.st_gid));
 }
 
 static void check_page(struct __test_metadata *_metadata,

@@ -62,6 +62,12 @@
  * mapping of it unmapped).  Returns 0.
  * EINVAL:  arg is neither 0 nor 1 (v7 took any non-zero value as 1; the
  *          other values are kept for flags).
+ * EBADF:   arg is 1 and the file was not opened for writing: it could never
+ *          acknowledge, and would hold up every overseer.
+ * EPERM:   arg is 1 and the caller has neither CAP_CHECKPOINT_RESTORE nor
+ *          CAP_SYS_ADMIN in the initial user namespace, nor is a member of
+ *          the device node's group: an administrator chooses who may make
+ *          SYSGENID_WAIT_WATCHERS wait (v7 let anyone).
  */
 #define SYSGENID_SET_WATCHER_TRACKING	_IO(SYSGENID_IOCTL, 1)
 

@@ -26,6 +26,7 @@
 #include <linux/capability.h>
 #include <linux/cc_platform.h>
 #include <linux/compat.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
@@ -400,6 +401,24 @@ static long sysgenid_wait_watchers(struct sysgenid_file *sf,
 }
 
 /*
+ * A tracked file makes every SYSGENID_WAIT_WATCHERS wait for it until it
+ * acks, so it must be able to ack (opened for writing), and its owner must
+ * be someone the administrator trusts with holding up the overseer: a
+ * holder of CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial user
+ * namespace, or a member of the device node's group (a udev rule sets it).
+ * Watching without tracking stays open to everyone.
+ */
+static int sysgenid_may_track(struct file *file)
+{
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	if (!checkpoint_restore_ns_capable(&init_user_ns) &&
+	    !in_group_p(file_inode(file)->i_gid))
+		return -EPERM;
+	return 0;
+}
+
+/*
  * A software trigger announces a restore the hypervisor did not report
  * (a container restore, a hypervisor without VM Generation ID), so it is
  * handled as a VM fork: the CRNG is reseeded, the kernel's own consumers
@@ -444,6 +463,12 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 		/* 0 and 1 only: other values are kept for flags. */
 		if (arg > 1)
 			return -EINVAL;
+		if (arg) {
+			int ret = sysgenid_may_track(file);
+
+			if (ret)
+				return ret;
+		}
 		sysgenid_set_tracking(sf, arg);
 		return 0;
 	case SYSGENID_WAIT_WATCHERS:
@@ -528,9 +553,8 @@ static struct miscdevice sysgenid_misc = {
 	.name	= "sysgenid",
 	.fops	= &sysgenid_fops,
 	/*
-	 * Reading and acking only touch the caller's own file; triggering
-	 * checks capabilities.  Anyone may open tracked files and never ack
-	 * them, so an overseer must always give WAIT_WATCHERS a timeout.
+	 * Reading and acking only touch the caller's own file; tracking and
+	 * triggering check who asks (sysgenid_may_track(), the trigger).
 	 */
 	.mode	= 0666,
 };
