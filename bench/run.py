@@ -491,11 +491,12 @@ def targets(res, accel):
     r = res["restore"]["cont_to_visible_ms"]
     if r:
         why = ("the host-measured time is everything between QMP `cont` and the console line"
-               " reaching the host: the QMP round trip, QEMU restarting the vCPUs, the ACPI"
-               " notification (AML run by the guest's interpreter) reaching the vmgenid"
-               " driver, the CRNG reseed and the bump, the spinner noticing and writing its"
-               " line to the emulated UART, and QEMU and the host's reader thread passing it"
-               " on.")
+               " reaching the host: the QMP round trip, QEMU restarting the vCPUs, the spinner"
+               " noticing (with the race-free mapping, at its first read after the resume; without"
+               " it, only once the ACPI notification has reached the vmgenid driver and the"
+               " kernel has reseeded and bumped) and writing its line to the emulated UART, and"
+               " QEMU and the host's reader thread passing it on. The guest's own view is in the"
+               " restore-window table: 0 old reads with the mapping.")
         if tcg:
             why += (" Under TCG the restored QEMU process also starts with an empty translation"
                     " cache: every guest path that runs after the resume is translated first.")

@@ -217,7 +217,7 @@ ROWS = [
     ("generation via read()", "gen_read"),
     ("libsysgenid backend", "libsysgenid_backend"),
     ("QMP cont -> visible (host ms)", "cont_to_visible_ms"),
-    ("resume -> visible (guest ns)", "resume_to_visible_ns"),
+    ("spinner: last old -> first new read (guest ns, spans the stop)", "resume_to_visible_ns"),
     ("service: acked generation", "service_gen"),
     ("service: acks", "service_acks"),
     ("service: session key", "service_key"),
@@ -323,8 +323,8 @@ def check_window(t, args):
             f"first_new={parent.get('spin_first_new')} gen={parent.get('after_ioctl_gen')}")
     for i, c in enumerate(clones, 1):
         t.note(f"window clone{i}: {c.get('spin_old_after_go')} vDSO reads of the old "
-               f"generation after resume (spinner), kernel told "
-               f"{'never' if num(c, 'held_gpe_delivered') == 0 else 'early'} before the check")
+               f"generation after resume (spinner), with the notification "
+               f"{'still held' if num(c, 'held_gpe_delivered') == 0 else 'already delivered'}")
         n = f"window_clone{i}"
         t.check(f"{n}_notification_held", num(c, "held_gpe_delivered") == 0
                 and num(c, "held_reseeds") == 0,
