@@ -287,13 +287,12 @@ def num(report, key):
         return None
 
 
-def window_run(args, tag, extra, clones, firsts=("lib", "vgetrandom", "getrandom")):
-    """The race-free restore test (sysgenid-demo window): one parent whose
-    VM Generation ID notification is held back (GPE masked) across the
-    snapshot, then the parent and each clone report what they see."""
-    append = f"job=window quiet {extra}".strip()
+def parent_and_clones(args, tag, append, gos, env=None):
+    """Boot a parent, snapshot it, let it go on (told "parent"), then
+    restore one clone per go line.  Returns the parent's report before the
+    snapshot, its report after, and each clone's."""
     snap = os.path.join(args.out, f"snapshot-{tag}.bin")
-    parent = Guest(f"{tag}-parent", args, args.out, append=append)
+    parent = Guest(f"{tag}-parent", args, args.out, append=append, env=env)
     try:
         snapshot(parent, snap)
         before = dict(parent.report)
@@ -305,10 +304,17 @@ def window_run(args, tag, extra, clones, firsts=("lib", "vgetrandom", "getrandom
         after = dict(parent.report)
     finally:
         parent.kill()
-    # Each clone lets another source of random bytes ask first.
-    return before, after, [restore(args, f"{tag}-clone{i}", snap, append,
-                                   go=f"clone {firsts[(i - 1) % 3]}")
-                           for i in range(1, clones + 1)]
+    return before, after, [restore(args, f"{tag}-clone{i}", snap, append, go=go, env=env)
+                           for i, go in enumerate(gos, 1)]
+
+
+def window_run(args, tag, extra, clones, firsts=("lib", "vgetrandom", "getrandom")):
+    """The race-free restore test (sysgenid-demo window): one parent whose
+    VM Generation ID notification is held back (GPE masked) across the
+    snapshot, then the parent and each clone report what they see.  Each
+    clone lets another source of random bytes ask first."""
+    return parent_and_clones(args, tag, f"job=window quiet {extra}".strip(),
+                             [f"clone {firsts[i % 3]}" for i in range(clones)])
 
 
 def check_window(t, args):
@@ -408,22 +414,8 @@ def check_trigger(t, args):
     """A hypervisor without VM Generation ID: two clones whose restore only
     software announces (SYSGENID_TRIGGER_GEN_UPDATE) must not keep the
     parent's CRNG."""
-    env = {"QEMU_VMGENID": "0"}
-    append = "job=trigger quiet"
-    snap = os.path.join(args.out, "snapshot-trigger.bin")
-    parent = Guest("trigger-parent", args, args.out, append=append, env=env)
-    try:
-        snapshot(parent, snap)
-        before = dict(parent.report)
-        parent.report = {}
-        parent.qmp.cmd("cont")
-        parent.say("parent")
-        parent.expect("DEMO-END")
-        parent.finish()
-        after = dict(parent.report)
-    finally:
-        parent.kill()
-    clones = [restore(args, f"trigger-clone{i}", snap, append, env=env) for i in (1, 2)]
+    before, after, clones = parent_and_clones(args, "trigger", "job=trigger quiet",
+                                              ["clone", "clone"], env={"QEMU_VMGENID": "0"})
     gen = num(before, "gen_before")
     t.check("trigger_only_no_hw_source_flag", num(before, "flags_before") == 0,
             f"page flags {before.get('flags_before')} without a vmgenid device")
