@@ -187,26 +187,7 @@ def restore(args, name, path, append="job=demo quiet", go="clone", env=None):
 
 def run(args, clones):
     os.makedirs(args.out, exist_ok=True)
-    snap = os.path.join(args.out, "snapshot.bin")
-    parent = Guest("parent", args, args.out)
-    try:
-        guid = snapshot(parent, snap)
-        before = dict(parent.report)
-        before["guid"] = guid
-        # The parent goes on from where the snapshot was taken, same GUID.
-        parent.report = {}
-        parent.qmp.cmd("cont")
-        parent.say("parent")
-        parent.expect("DEMO-END")
-        parent.finish()
-        after = dict(parent.report)
-        after["guid"] = guid
-        results = []
-        for i in range(1, clones + 1):
-            results.append(restore(args, f"clone{i}", snap))
-        return before, after, results
-    finally:
-        parent.kill()
+    return parent_and_clones(args, "", "job=demo quiet", ["clone"] * clones)
 
 
 ROWS = [
@@ -291,20 +272,22 @@ def parent_and_clones(args, tag, append, gos, env=None):
     """Boot a parent, snapshot it, let it go on (told "parent"), then
     restore one clone per go line.  Returns the parent's report before the
     snapshot, its report after, and each clone's."""
-    snap = os.path.join(args.out, f"snapshot-{tag}.bin")
-    parent = Guest(f"{tag}-parent", args, args.out, append=append, env=env)
+    prefix = f"{tag}-" if tag else ""
+    snap = os.path.join(args.out, f"snapshot{'-' + tag if tag else ''}.bin")
+    parent = Guest(f"{prefix}parent", args, args.out, append=append, env=env)
     try:
-        snapshot(parent, snap)
-        before = dict(parent.report)
+        guid = snapshot(parent, snap)
+        before = dict(parent.report, guid=guid)
+        # The parent goes on from where the snapshot was taken, same GUID.
         parent.report = {}
         parent.qmp.cmd("cont")
         parent.say("parent")
         parent.expect("DEMO-END")
         parent.finish()
-        after = dict(parent.report)
+        after = dict(parent.report, guid=guid)
     finally:
         parent.kill()
-    return before, after, [restore(args, f"{tag}-clone{i}", snap, append, go=go, env=env)
+    return before, after, [restore(args, f"{prefix}clone{i}", snap, append, go=go, env=env)
                            for i, go in enumerate(gos, 1)]
 
 
