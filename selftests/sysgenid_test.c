@@ -28,7 +28,9 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -40,6 +42,7 @@
 #include <linux/sysgenid.h>
 
 #include "../kselftest_harness.h"
+#include "sysgenid_util.h"
 
 #define SYSGENID_DEV		"/dev/sysgenid"
 
@@ -223,17 +226,6 @@ static int drop_privileges(void)
 	return drop_privileges_groups(NULL, 0);
 }
 
-static bool cap_effective(int cap)
-{
-	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3,
-	};
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-
-	if (syscall(SYS_capget, &hdr, data))
-		return false;
-	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
-}
 
 static int write_file(const char *path, const char *text)
 {
@@ -265,6 +257,20 @@ static pid_t trigger_later(unsigned int delay_ms)
 	_exit(0);
 }
 
+/*
+ * The tests count on knowing every tracked file: on a machine where some
+ * other program tracks one and does not acknowledge (a real watcher, hung
+ * or slow), every SYSGENID_WAIT_WATCHERS result would be its doing.  Skip
+ * rather than blame the kernel, and say why.  A fresh file is current, so
+ * the wait returns at once when nothing else is outdated.
+ */
+#define foreign_watchers_settle(_metadata, fd) do {			\
+	if (wait_watchers(fd, PROMPT_MS) == -1 && errno == ETIME)	\
+		SKIP(return, "a tracked file of another program has not "	\
+		     "acknowledged for %d ms: its owner is late, and "	\
+		     "WAIT_WATCHERS results would be its doing", PROMPT_MS); \
+} while (0)
+
 FIXTURE(sysgenid) {
 	int fd;
 	long page_size;
@@ -283,6 +289,7 @@ FIXTURE_SETUP(sysgenid)
 	if (!cap_effective(CAP_SYS_ADMIN) &&
 	    !cap_effective(CAP_CHECKPOINT_RESTORE))
 		SKIP(return, "needs CAP_CHECKPOINT_RESTORE to trigger new generations");
+	foreign_watchers_settle(_metadata, self->fd);
 }
 
 FIXTURE_TEARDOWN(sysgenid)
@@ -708,6 +715,234 @@ TEST_F(sysgenid, wait_watchers_eintr_on_signal)
 
 	gen_ack(_metadata, w);
 	close(w);
+}
+
+/*
+ * What interrupts a task without running a handler -- a stop and SIGCONT, a
+ * ptrace attach, the cgroup freezer (every suspend freezes tasks too) --
+ * must not end SYSGENID_WAIT_WATCHERS with EINTR, which tells an overseer
+ * it is outdated, nor start its timeout over: the wait restarts with the
+ * deadline it had.  A child waits WAIT_MS for a watcher that never acks;
+ * it is held from about DELAY_MS to HOLD_MS.
+ */
+enum {
+	WAIT_MS	= 4000,
+	HOLD_MS	= 3500,
+};
+
+enum hold_kind { HOLD_STOP, HOLD_PTRACE, HOLD_FREEZE };
+
+FIXTURE(held_wait) {
+	int fd, watcher;
+	char cgroup[64];	/* HOLD_FREEZE: the child's cgroup */
+	char mnt[32];		/* cgroup2 mounted by the test, if it had to */
+};
+
+FIXTURE_VARIANT(held_wait) {
+	enum hold_kind kind;
+};
+
+FIXTURE_VARIANT_ADD(held_wait, sigstop_sigcont) { .kind = HOLD_STOP };
+FIXTURE_VARIANT_ADD(held_wait, ptrace_attach) { .kind = HOLD_PTRACE };
+FIXTURE_VARIANT_ADD(held_wait, cgroup_freezer) { .kind = HOLD_FREEZE };
+
+/* A cgroup v2 directory of our own, mounting the hierarchy if need be. */
+static int make_cgroup(char *path, size_t len, char *mnt)
+{
+	const char *root = "/sys/fs/cgroup";
+
+	if (access("/sys/fs/cgroup/cgroup.freeze", F_OK) &&
+	    access("/sys/fs/cgroup/cgroup.procs", F_OK)) {
+		strcpy(mnt, "/tmp/sysgenid-cg.XXXXXX");
+		if (!mkdtemp(mnt))
+			return -1;
+		if (mount("cgroup2", mnt, "cgroup2", 0, NULL)) {
+			rmdir(mnt);
+			mnt[0] = 0;
+			return -1;
+		}
+		root = mnt;
+	}
+	snprintf(path, len, "%s/sysgenid-held.%d", root, getpid());
+	return mkdir(path, 0755);
+}
+
+FIXTURE_SETUP(held_wait)
+{
+	self->cgroup[0] = self->mnt[0] = 0;
+	self->watcher = -1;
+	self->fd = sysgenid_open(O_RDWR);
+	if (self->fd < 0 && errno == ENOENT)
+		SKIP(return, SYSGENID_DEV " is missing (CONFIG_SYSGENID=n?)");
+	ASSERT_LE(0, self->fd);
+	if (!cap_effective(CAP_SYS_ADMIN))
+		SKIP(return, "needs CAP_SYS_ADMIN (trigger, ptrace, cgroups)");
+	if (variant->kind == HOLD_FREEZE &&
+	    make_cgroup(self->cgroup, sizeof(self->cgroup), self->mnt)) {
+		self->cgroup[0] = 0;
+		SKIP(return, "no cgroup v2 hierarchy (CONFIG_CGROUPS=n?): %s",
+		     strerror(errno));
+	}
+
+	foreign_watchers_settle(_metadata, self->fd);
+
+	/* A tracked watcher that stays outdated: the wait can only time out. */
+	self->watcher = sysgenid_open(O_RDWR);
+	ASSERT_LE(0, self->watcher);
+	ASSERT_EQ(0, set_tracking(self->watcher, 1));
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+}
+
+FIXTURE_TEARDOWN(held_wait)
+{
+	if (self->cgroup[0])
+		rmdir(self->cgroup);
+	if (self->mnt[0]) {
+		umount(self->mnt);
+		rmdir(self->mnt);
+	}
+	if (self->watcher >= 0)
+		close(self->watcher);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/*
+ * Poll @path every 10 ms for up to @ms until its text holds @want (at its
+ * start when @at_start).  -1 with errno ETIMEDOUT when it never does.
+ */
+static int wait_for_text(const char *path, const char *want, bool at_start, long long ms)
+{
+	long long start = now_ms();
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	while (now_ms() - start < ms) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		if (at_start ? !strncmp(buf, want, strlen(want)) : !!strstr(buf, want))
+			return 0;
+		sleep_ms(10);
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* Until @pid sleeps in ioctl(): /proc/PID/syscall starts with its number. */
+static int wait_in_ioctl(pid_t pid)
+{
+	char path[64], want[16];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+	snprintf(want, sizeof(want), "%d ", SYS_ioctl);
+	return wait_for_text(path, want, true, PROMPT_MS);
+}
+
+/* Until cgroup.events says "frozen @frozen". */
+static int wait_frozen(const char *cgroup, int frozen)
+{
+	char path[128], want[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.events", cgroup);
+	snprintf(want, sizeof(want), "frozen %d", frozen);
+	return wait_for_text(path, want, false, LONG_MS);
+}
+
+struct wait_result {
+	int ret, err;
+	long long ms;
+};
+
+TEST_F_TIMEOUT(held_wait, restarts_with_its_deadline, 60)
+{
+	char path[128], pid_text[16];
+	struct wait_result r;
+	int go[2], res[2], status;
+	long long start;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(res));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char c;
+
+		CHILD_CHECK(read(go[0], &c, 1) == 1);
+		start = now_ms();
+		r.ret = wait_watchers(self->fd, WAIT_MS);
+		r.err = errno;
+		r.ms = now_ms() - start;
+		CHILD_CHECK(write(res[1], &r, sizeof(r)) == sizeof(r));
+		_exit(0);
+	}
+	if (variant->kind == HOLD_FREEZE) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", self->cgroup);
+		snprintf(pid_text, sizeof(pid_text), "%d", pid);
+		ASSERT_EQ(0, write_file(path, pid_text));
+	}
+	start = now_ms();
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	ASSERT_EQ(0, wait_in_ioctl(pid)) {
+		TH_LOG("the child never blocked in ioctl(): %s", strerror(errno));
+	}
+	sleep_ms(DELAY_MS);
+
+	switch (variant->kind) {
+	case HOLD_STOP:
+		ASSERT_EQ(0, kill(pid, SIGSTOP));
+		ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+		ASSERT_TRUE(WIFSTOPPED(status));
+		break;
+	case HOLD_PTRACE:
+		ASSERT_EQ(0, ptrace(PTRACE_ATTACH, pid, NULL, NULL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFSTOPPED(status));
+		break;
+	case HOLD_FREEZE:
+		snprintf(path, sizeof(path), "%s/cgroup.freeze", self->cgroup);
+		ASSERT_EQ(0, write_file(path, "1"));
+		ASSERT_EQ(0, wait_frozen(self->cgroup, 1));
+		break;
+	}
+	if (now_ms() - start < HOLD_MS)
+		sleep_ms(HOLD_MS - (now_ms() - start));
+
+	switch (variant->kind) {
+	case HOLD_STOP:
+		ASSERT_EQ(0, kill(pid, SIGCONT));
+		break;
+	case HOLD_PTRACE:
+		/* Resumed with no signal: the attach's SIGSTOP is not delivered. */
+		ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, NULL, NULL));
+		break;
+	case HOLD_FREEZE:
+		ASSERT_EQ(0, write_file(path, "0"));
+		break;
+	}
+
+	ASSERT_EQ((ssize_t)sizeof(r), read(res[0], &r, sizeof(r)));
+	ASSERT_EQ(0, reap(pid));
+	/* Not EINTR: nothing says the caller is outdated. */
+	ASSERT_EQ(-1, r.ret);
+	ASSERT_EQ(ETIME, r.err) {
+		TH_LOG("held wait ended with %s after %lld ms", strerror(r.err), r.ms);
+	}
+	/* Its deadline: a restart from scratch would take HOLD_MS + WAIT_MS. */
+	EXPECT_LE(WAIT_MS - 10, r.ms);
+	EXPECT_GT(HOLD_MS + WAIT_MS - 1000, r.ms) {
+		TH_LOG("the timeout started over: %lld ms", r.ms);
+	}
+	close(go[0]);
+	close(go[1]);
+	close(res[0]);
+	close(res[1]);
 }
 
 TEST_F(sysgenid, wait_watchers_huge_timeout)

@@ -76,9 +76,12 @@
  * the current generation.  arg is a timeout in milliseconds, 0 meaning none.
  * Returns 0 once no tracked file is outdated.
  * EINTR:  the calling file itself has not acknowledged the current
- *         generation (also when a bump happens while waiting), or a signal
- *         arrived: handle the new generation, acknowledge it and retry.
+ *         generation (also when a bump happens while waiting): handle the
+ *         new generation, acknowledge it and retry; or a signal handler
+ *         ran (SA_RESTART or not, as for nanosleep()).
  * ETIME:  the timeout expired first.
+ * A stop and SIGCONT, a ptrace attach or the freezer restart the call with
+ * the deadline it started with.
  * Any user can open tracked files and never acknowledge: an overseer should
  * always pass a timeout.
  */

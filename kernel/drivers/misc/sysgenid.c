@@ -27,6 +27,8 @@
 #include <linux/cc_platform.h>
 #include <linux/compat.h>
 #include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
@@ -40,9 +42,12 @@
 #include <linux/notifier.h>
 #include <linux/poll.h>
 #include <linux/random.h>
+#include <linux/restart_block.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/thread_info.h>
 #include <linux/timex.h>
 #include <linux/sysgenid.h>
 #include <linux/uaccess.h>
@@ -176,14 +181,16 @@ static void sysgenid_vdso_publish(u64 gen)
 /*
  * Make @gen the current generation in every view.  Every view is written
  * before the value read() and poll() compare against, so a task woken by
- * the change finds the new value wherever it looks.
+ * the change finds the new value wherever it looks; and the vDSO first, so
+ * that it is never behind the page or the ioctl for a task that reads them
+ * one after the other.
  */
 static void sysgenid_publish(u64 gen)
 {
 	lockdep_assert_held(&sysgenid.lock);
 
-	sysgenid_page_publish(sysgenid.page, gen);
 	sysgenid_vdso_publish(gen);
+	sysgenid_page_publish(sysgenid.page, gen);
 	/* Pairs with atomic64_read_acquire() in sysgenid_get_generation(). */
 	atomic64_set_release(&sysgenid.generation, gen);
 
@@ -377,27 +384,78 @@ static __poll_t sysgenid_poll(struct file *file, poll_table *wait)
 	return sysgenid_file_outdated(sf) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
-static long sysgenid_wait_watchers(struct sysgenid_file *sf,
-				   unsigned long timeout_ms)
+static long sysgenid_wait_restart(struct restart_block *restart);
+
+static int sysgenid_fd_of(const void *file, struct file *f, unsigned int fd)
 {
+	return f == file ? fd + 1 : 0;
+}
+
+/*
+ * SYSGENID_WAIT_WATCHERS until @deadline (CLOCK_MONOTONIC, KTIME_MAX for
+ * none), on @file, which the caller holds as @fd (-1: look it up).
+ *
+ * -EINTR keeps the meaning the v7 ABI gave it, "the caller is outdated",
+ * and a signal whose handler runs ends the wait with it too, SA_RESTART or
+ * not, as it ends nanosleep() and poll(): a restart from scratch would give
+ * a periodic signal the power to stretch the timeout forever.  Whatever
+ * else interrupts the wait without running a handler (a stop and SIGCONT,
+ * a ptrace attach, the freezer) restarts it through the restart block with
+ * the same deadline, so the caller never sees it.
+ */
+static long sysgenid_wait_until(struct file *file, int fd, ktime_t deadline)
+{
+	struct sysgenid_file *sf = file->private_data;
+	struct restart_block *restart;
 	ktime_t timeout = KTIME_MAX;
 	long ret;
 
-	/* 0 means no timeout; one too large to express in ns is as good. */
-	if (timeout_ms && timeout_ms < KTIME_MAX / NSEC_PER_MSEC)
-		timeout = ms_to_ktime(timeout_ms);
-
+	if (deadline != KTIME_MAX)
+		timeout = ktime_sub(deadline, ktime_get());
 	ret = wait_event_interruptible_hrtimeout(sysgenid.outdated_wq,
 						 !READ_ONCE(sysgenid.outdated) ||
 						 sysgenid_file_outdated(sf),
 						 timeout);
-	/*
-	 * An outdated caller must handle the new generation first; a restart
-	 * after a signal would start the whole timeout over.
-	 */
-	if (sysgenid_file_outdated(sf) || ret == -ERESTARTSYS)
+	if (sysgenid_file_outdated(sf))
 		return -EINTR;
-	return ret;
+	if (ret != -ERESTARTSYS)
+		return ret;
+
+	/* The ioctl path knows the file, not the descriptor it came through. */
+	if (fd < 0)
+		fd = iterate_fd(current->files, 0, sysgenid_fd_of, file) - 1;
+	if (fd < 0)
+		return -EINTR;
+	restart = &current->restart_block;
+	restart->sysgenid.file = file;
+	restart->sysgenid.fd = fd;
+	restart->sysgenid.deadline = deadline;
+	return set_restart_fn(restart, sysgenid_wait_restart);
+}
+
+static long sysgenid_wait_restart(struct restart_block *restart)
+{
+	CLASS(fd, f)(restart->sysgenid.fd);
+
+	/*
+	 * Another thread closed the descriptor while this one was stopped.
+	 * The pointer is compared, never followed: a new file at the same
+	 * address behind the same descriptor is one to wait on as well.
+	 */
+	if (fd_empty(f) || fd_file(f) != restart->sysgenid.file)
+		return -EBADF;
+	return sysgenid_wait_until(fd_file(f), restart->sysgenid.fd,
+				   restart->sysgenid.deadline);
+}
+
+static long sysgenid_wait_watchers(struct file *file, unsigned long timeout_ms)
+{
+	ktime_t deadline = KTIME_MAX;
+
+	/* 0 means no timeout; one too large to express in ns is as good. */
+	if (timeout_ms && timeout_ms < KTIME_MAX / NSEC_PER_MSEC)
+		deadline = ktime_add_safe(ktime_get(), ms_to_ktime(timeout_ms));
+	return sysgenid_wait_until(file, -1, deadline);
 }
 
 /*
@@ -472,7 +530,7 @@ static long sysgenid_ioctl(struct file *file, unsigned int cmd,
 		sysgenid_set_tracking(sf, arg);
 		return 0;
 	case SYSGENID_WAIT_WATCHERS:
-		return sysgenid_wait_watchers(sf, arg);
+		return sysgenid_wait_watchers(file, arg);
 	case SYSGENID_TRIGGER_GEN_UPDATE:
 		/*
 		 * The generation is system-wide: capabilities held in a user
