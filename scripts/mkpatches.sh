@@ -11,8 +11,12 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 tarball=/usr/src/linux-source-6.12.tar.xz
 tree=$repo/build/series-tree
 out=$repo/build/patches
+# The series is signed off by, and MAINTAINERS names, whoever makes it.
+placeholder="SysGenID developers <sysgenid@example.org>"
 name=$(git -C "$repo" config user.name || echo "SysGenID developers")
 email=$(git -C "$repo" config user.email || echo "sysgenid@example.org")
+[ "$name <$email>" != "$placeholder" ] ||
+	echo "mkpatches: no git identity: signing off as $placeholder (git config --global user.name/user.email)" >&2
 export GIT_AUTHOR_NAME="$name" GIT_AUTHOR_EMAIL="$email"
 export GIT_COMMITTER_NAME="$name" GIT_COMMITTER_EMAIL="$email"
 
@@ -45,6 +49,9 @@ for s in "$repo"/series/0*.txt; do
 	files="$files $(sed -n 's/^Files: //p' "$s")"
 	# shellcheck disable=SC2086
 	"$repo/scripts/overlay.sh" "$tree" "$pristine" --only $files > /dev/null
+	if grep -q "$placeholder" MAINTAINERS; then
+		sed -i "s|$placeholder|$name <$email>|" MAINTAINERS
+	fi
 	git add -A -f
 	{
 		sed '1,/^---$/d' "$s"
@@ -53,7 +60,22 @@ for s in "$repo"/series/0*.txt; do
 	echo "  PATCH   $(git log -1 --format=%s)"
 done
 
-git format-patch -q --cover-letter --thread -o "$out" base..HEAD
+# v1-v7 were Adrian Catangiu's (2020-2021): this is the next version.  Cc
+# whom get_maintainer.pl names for the whole series, and the people of the
+# earlier threads (series/cc.txt).
+git diff base..HEAD > "$pristine/series.diff"
+cc=$( (grep -v '^#' "$repo/series/cc.txt"
+	scripts/get_maintainer.pl --no-git --no-git-fallback --no-rolestats \
+		"$pristine/series.diff") | grep . | grep -vF "<$email>" |
+	awk '{ k = tolower($0); sub(/.*</, "", k); sub(/>.*/, "", k) } !seen[k]++')
+set --
+while read -r who; do
+	set -- "$@" "--cc=$who"
+done <<CC
+$cc
+CC
+git format-patch -q --cover-letter --thread --subject-prefix="PATCH v8" "$@" \
+	-o "$out" base..HEAD
 cover=$(ls "$out"/0000-*.patch)
 subject=$(head -n 1 "$repo/series/cover.txt")
 python3 - "$cover" "$repo/series/cover.txt" "$subject" <<'PY'
