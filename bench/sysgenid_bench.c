@@ -72,6 +72,8 @@ static void *rng_state;
 static size_t rng_state_len;
 static const struct sysgenid_page *page;
 static struct sysgenid_cookie cookie;
+static struct sysgenid_rng rng;
+static int rng_ok;
 static int fd_ioctl = -1;
 static int fd_nonblock = -1;
 static struct sysgenid_page stand_in_page;
@@ -124,6 +126,42 @@ static inline uint64_t call_vdso_getrandom(void)
 	return v;
 }
 
+/* Generators side by side: 4, 16 and 64 bytes per call. */
+#define DEFINE_RANDOM(n)						\
+static inline uint64_t call_vdso_getrandom_##n(void)			\
+{									\
+	uint8_t v[n];							\
+									\
+	vdso_getrandom(v, sizeof(v), 0, rng_state, rng_state_len);	\
+	return v[0];							\
+}									\
+static inline uint64_t call_rng_##n(void)				\
+{									\
+	uint8_t v[n];							\
+									\
+	sysgenid_rng_bytes(&rng, v, sizeof(v));				\
+	return v[0];							\
+}
+DEFINE_RANDOM(16)
+DEFINE_RANDOM(64)
+
+static inline uint64_t call_rng_4(void)
+{
+	uint32_t v;
+
+	sysgenid_rng_bytes(&rng, &v, sizeof(v));
+	return v;
+}
+
+/* The same generator with its generation check compiled out. */
+static inline uint64_t call_rng_nocheck_4(void)
+{
+	uint32_t v;
+
+	sysgenid__rng_bytes_unchecked(&rng, &v, sizeof(v));
+	return v;
+}
+
 static inline uint64_t call_getppid(void)
 {
 	return (uint64_t)getppid();
@@ -165,6 +203,12 @@ DEFINE_LOOP(vdso_raw)
 DEFINE_LOOP(libfast_get)
 DEFINE_LOOP(clock_gettime)
 DEFINE_LOOP(vdso_getrandom)
+DEFINE_LOOP(vdso_getrandom_16)
+DEFINE_LOOP(vdso_getrandom_64)
+DEFINE_LOOP(rng_4)
+DEFINE_LOOP(rng_nocheck_4)
+DEFINE_LOOP(rng_16)
+DEFINE_LOOP(rng_64)
 DEFINE_LOOP(getppid)
 DEFINE_LOOP(read_eagain)
 DEFINE_LOOP(ioctl)
@@ -192,6 +236,11 @@ static const char *need_libfast(void)
 static const char *need_getrandom(void)
 {
 	return rng_state ? NULL : "no usable __vdso_getrandom@LINUX_2.6";
+}
+
+static const char *need_rng(void)
+{
+	return rng_ok ? NULL : "sysgenid_rng_init() failed (no generation source)";
 }
 
 static const char *need_fd(void)
@@ -236,6 +285,13 @@ static struct method methods[] = {
 	STAND_IN(libfast_get, "libsysgenid sysgenid_vdso_get()", need_libfast),
 	METHOD(clock_gettime, "clock_gettime(CLOCK_MONOTONIC), libc through the vDSO", NULL),
 	METHOD(vdso_getrandom, "__vdso_getrandom() of 4 bytes", need_getrandom),
+	METHOD(vdso_getrandom_16, "__vdso_getrandom() of 16 bytes", need_getrandom),
+	METHOD(vdso_getrandom_64, "__vdso_getrandom() of 64 bytes", need_getrandom),
+	STAND_IN(rng_4, "libsysgenid sysgenid_rng_bytes() of 4 bytes", need_rng),
+	STAND_IN(rng_nocheck_4, "the same generator, generation check compiled out, 4 bytes",
+		 need_rng),
+	STAND_IN(rng_16, "libsysgenid sysgenid_rng_bytes() of 16 bytes", need_rng),
+	STAND_IN(rng_64, "libsysgenid sysgenid_rng_bytes() of 64 bytes", need_rng),
 	METHOD(getppid, "getppid() system call", NULL),
 	METHOD(read_eagain, "non-blocking read() of /dev/sysgenid (EAGAIN)", need_nonblock),
 	METHOD(ioctl, "SYSGENID_GET_GENERATION ioctl", need_fd),
@@ -289,6 +345,7 @@ static void setup(void)
 	} else {
 		stand_in = 0;
 	}
+	rng_ok = !sysgenid_rng_init(&rng);
 }
 
 /* Every path present must read the same generation, or the figures mean nothing. */

@@ -18,9 +18,13 @@ rm -rf "$out"
 mkdir -p "$out"
 
 # Host tests, printed in the guest runner's format: libfast's unit tests
-# (static and shared) and the staged `make install` test.
-host_tests="$top/build/libfast/tests/libfast_host_test $top/build/libfast/tests/libfast_host_test_shared
-$top/libfast/tests/install_test.sh"
+# (static, shared, and under ThreadSanitizer and AddressSanitizer+UBSan,
+# which end a test at their first report) and the staged `make install` test.
+lt=$top/build/libfast/tests
+host_tests="$lt/libfast_host_test $lt/libfast_host_test_shared $lt/libfast_host_test_tsan
+$lt/libfast_host_test_asan $top/libfast/tests/install_test.sh"
+export TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+export ASAN_OPTIONS="halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 echo "  HOST    libfast and install tests (log: $out/host.log)"
 {
 	echo "1..$(echo $host_tests | wc -w)"

@@ -19,6 +19,7 @@ enum {
 	CHACHA20_KEY_WORDS	= 8,
 	CHACHA20_NONCE_WORDS	= 3,
 	CHACHA20_BLOCK_SIZE	= 64,
+	CHACHA20_BLOCKS		= 8,	/* per sysgenid__chacha20_blocks() */
 };
 
 /* RFC 8439 section 2.1. */
@@ -30,11 +31,69 @@ void sysgenid__chacha20_block(const uint32_t key[CHACHA20_KEY_WORDS], uint32_t c
 			      uint8_t out[CHACHA20_BLOCK_SIZE]);
 
 /*
+ * Blocks @counter to @counter + 7 under @key with a zero nonce, serialised
+ * one after the other: the same bytes as eight sysgenid__chacha20_block()s.
+ */
+void sysgenid__chacha20_blocks(const uint32_t key[CHACHA20_KEY_WORDS], uint32_t counter,
+			       uint8_t out[CHACHA20_BLOCKS * CHACHA20_BLOCK_SIZE]);
+
+/* Its implementations, each testable on any CPU that runs it. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SYSGENID_HAVE_AVX2	1
+void sysgenid__chacha20_blocks_avx2(const uint32_t key[CHACHA20_KEY_WORDS], uint32_t counter,
+				    uint8_t out[CHACHA20_BLOCKS * CHACHA20_BLOCK_SIZE]);
+#else
+#define SYSGENID_HAVE_AVX2	0
+#endif
+void sysgenid__chacha20_blocks_generic(const uint32_t key[CHACHA20_KEY_WORDS], uint32_t counter,
+				       uint8_t out[CHACHA20_BLOCKS * CHACHA20_BLOCK_SIZE]);
+
+enum {
+	RNG_KEY_BYTES	= CHACHA20_KEY_WORDS * sizeof(uint32_t),
+	RNG_BLOCKS	= CHACHA20_BLOCKS,
+	RNG_BUF_BYTES	= RNG_BLOCKS * CHACHA20_BLOCK_SIZE,
+	/* Large requests: keystream written straight out, then a new key. */
+	RNG_DIRECT_MAX	= 1024 * CHACHA20_BLOCK_SIZE,
+	/* Output between two keys from getrandom(). */
+	RNG_RESEED_BYTES = 1 << 20,
+	RNG_STATE_BYTES	= 4096,
+};
+
+/*
+ * The generator's state (prng.c), in a page of its own that fork() wipes:
+ * ready == 0 there means "key me".  @pos is the first byte of @buf not
+ * handed out yet; the bytes before it are zero.
+ */
+struct rng_state {
+	uint32_t ready;
+	uint32_t pos;
+	struct sysgenid_cookie cookie;
+	uint64_t since_seed;		/* output since the key came from getrandom() */
+	uint64_t rekeys;
+	const void *owner;		/* the thread that may use it */
+	uint32_t key[CHACHA20_KEY_WORDS];
+	uint8_t buf[RNG_BUF_BYTES];
+};
+
+/* struct sysgenid_rng, as the library sees it. */
+struct rng_handle {
+	struct rng_state *st;
+	int status;			/* 0, or why the generator is unusable */
+	uint32_t magic;
+};
+
+#define RNG_MAGIC	0x53474e52	/* "RNGS" */
+
+/*
  * The generator's output step without the generation check: what a
  * generator unaware of snapshots would produce from the same state.  The
- * tests use it to show the stream two clones would share.
+ * tests use it to show the stream two clones would share, the benchmark to
+ * weigh the check.  sysgenid__rng_clone() copies a generator's state into a
+ * new page, as a snapshot restored twice would.
  */
+int sysgenid__rng_bytes_unchecked(struct sysgenid_rng *rng, void *buf, size_t len);
 void sysgenid__rng_generate(struct sysgenid_rng *rng, void *buf, size_t len);
+void sysgenid__rng_clone(struct sysgenid_rng *dst, const struct sysgenid_rng *src);
 
 /* The 32-bit reader protocol of struct sysgenid_page, kept testable on 64-bit. */
 uint64_t sysgenid__page_read_split(const volatile struct sysgenid_page *page);

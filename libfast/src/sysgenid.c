@@ -496,14 +496,26 @@ SYSGENID_EXPORT const char *sysgenid_backend_name(enum sysgenid_backend backend)
 	return "unknown";
 }
 
+/*
+ * Another thread may be checking @c meanwhile (a shared cookie re-noted
+ * after a rebuild): each field is stored whole, atomically, and every mix
+ * of old and new fields a reader can see reports a change or the truth.
+ */
+static void cookie_store(struct sysgenid_cookie *c, const volatile uint64_t *word, uint64_t gen)
+{
+	__atomic_store_n(&c->gen, gen, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->word, word, __ATOMIC_RELAXED);
+}
+
 SYSGENID_EXPORT int sysgenid_cookie_init(struct sysgenid_cookie *c)
 {
 	int ret = sysgenid_init();
+	uint64_t gen;
 
-	c->gen = SYSGENID_GEN_INVALID;
-	c->word = NULL;
-	if (ret)
+	if (ret) {
+		cookie_store(c, NULL, SYSGENID_GEN_INVALID);
 		return ret;
+	}
 
 #if SYSGENID_INLINE_LOAD
 	/*
@@ -511,14 +523,14 @@ SYSGENID_EXPORT int sysgenid_cookie_init(struct sysgenid_cookie *c)
 	 * against, so a vDSO and a page updated a moment apart cannot disagree.
 	 */
 	if (sg.page) {
-		c->word = page_gen_word(sg.page);
-		c->gen = __atomic_load_n(c->word, __ATOMIC_ACQUIRE);
+		const volatile uint64_t *word = page_gen_word(sg.page);
+
+		cookie_store(c, word, __atomic_load_n(word, __ATOMIC_ACQUIRE));
 		return 0;
 	}
 #endif
-	ret = sysgenid_get(&c->gen);
-	if (ret)
-		c->gen = SYSGENID_GEN_INVALID;
+	ret = sysgenid_get(&gen);
+	cookie_store(c, NULL, ret ? SYSGENID_GEN_INVALID : gen);
 	return ret;
 }
 

@@ -454,8 +454,8 @@ static enum test_result child_rng_rekeys(void)
 	CHECK(sysgenid_rng_bytes(&rng, out, sizeof(out)) == 0, "bytes");
 	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a trigger");
 
-	memcpy(&clone_a, &rng, sizeof(rng));
-	memcpy(&clone_b, &rng, sizeof(rng));
+	sysgenid__rng_clone(&clone_a, &rng);
+	sysgenid__rng_clone(&clone_b, &rng);
 	CHECK(trigger(0) == 0, "trigger");
 
 	sysgenid__rng_generate(&clone_a, naive_a, sizeof(naive_a));
@@ -465,7 +465,8 @@ static enum test_result child_rng_rekeys(void)
 	CHECK(memcmp(out, naive_a, sizeof(out)) != 0,
 	      "output after the trigger equals the unprotected stream");
 
-	memcpy(&clone_a, &clone_b, sizeof(clone_b));
+	sysgenid_rng_destroy(&clone_a);
+	sysgenid__rng_clone(&clone_a, &clone_b);
 	sysgenid__rng_generate(&clone_a, naive_b, sizeof(naive_b));
 	CHECK(!memcmp(naive_a, naive_b, sizeof(naive_a)), "unprotected copies should agree");
 	CHECK(sysgenid_rng_bytes(&clone_b, out_b, sizeof(out_b)) == 0, "copy bytes");

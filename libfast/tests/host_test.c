@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,7 +37,11 @@
 
 #define DEV	"/dev/sysgenid"
 
-#ifdef LIBFAST_PUBLIC_ONLY
+#if defined(__SANITIZE_THREAD__)
+#define SUITE	"libfast_host_test_tsan"
+#elif defined(__SANITIZE_ADDRESS__)
+#define SUITE	"libfast_host_test_asan"
+#elif defined(LIBFAST_PUBLIC_ONLY)
 #define SUITE	"libfast_host_test_shared"
 #else
 #define SUITE	"libfast_host_test"
@@ -495,6 +500,38 @@ static enum test_result test_chacha20_quarter_round(void)
 	return TEST_PASS;
 }
 
+/* Every eight-block implementation this CPU can run equals the reference. */
+static enum test_result test_chacha20_blocks(void)
+{
+	static const uint32_t nonce[CHACHA20_NONCE_WORDS];
+	uint8_t want[CHACHA20_BLOCKS * CHACHA20_BLOCK_SIZE], got[sizeof(want)];
+	static const uint32_t counters[] = { 0, 1, 0xfffffff8u };
+	uint32_t key[CHACHA20_KEY_WORDS];
+	unsigned int c, i;
+
+	for (i = 0; i < CHACHA20_KEY_WORDS; i++)
+		key[i] = 0x9e3779b9u * (i + 1);
+	for (c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		for (i = 0; i < CHACHA20_BLOCKS; i++)
+			sysgenid__chacha20_block(key, counters[c] + i, nonce,
+						 &want[i * CHACHA20_BLOCK_SIZE]);
+		sysgenid__chacha20_blocks_generic(key, counters[c], got);
+		CHECK(!memcmp(got, want, sizeof(want)), "generic, counter %u", counters[c]);
+		sysgenid__chacha20_blocks(key, counters[c], got);
+		CHECK(!memcmp(got, want, sizeof(want)), "dispatched, counter %u", counters[c]);
+#if SYSGENID_HAVE_AVX2
+		__builtin_cpu_init();
+		if (__builtin_cpu_supports("avx2")) {
+			sysgenid__chacha20_blocks_avx2(key, counters[c], got);
+			CHECK(!memcmp(got, want, sizeof(want)), "avx2, counter %u", counters[c]);
+		} else if (!c) {
+			diag("no AVX2 here: the AVX2 blocks are not tested");
+		}
+#endif
+	}
+	return TEST_PASS;
+}
+
 /* RFC 8439, 2.3.2: test vector for the ChaCha20 block function. */
 static enum test_result test_chacha20_block(void)
 {
@@ -550,6 +587,60 @@ static void fake_bump(struct sysgenid_page *page, uint64_t gen)
 {
 	__atomic_store_n(&page->generation, gen, __ATOMIC_RELEASE);
 	__atomic_store_n(&page->generation32, (uint32_t)gen, __ATOMIC_RELEASE);
+}
+
+/*
+ * One thread re-notes a shared cookie while another checks it, as the
+ * docs' rebuild-then-re-note pattern does.  Plain fields made this a data
+ * race (ThreadSanitizer, which make check runs this under, reports it);
+ * a check must also never say "unchanged" while the generation differs
+ * from every value the cookie was noted at.
+ */
+static struct sysgenid_cookie shared_cookie;
+static volatile int cookie_stop;
+
+static void *cookie_checker(void *arg)
+{
+	struct sysgenid_page *page = arg;
+	unsigned long wrong = 0;
+
+	while (!__atomic_load_n(&cookie_stop, __ATOMIC_RELAXED)) {
+		/* The page only moves forward; the cookie is re-noted at its value. */
+		uint64_t before = __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE);
+
+		if (!sysgenid_changed(&shared_cookie) &&
+		    __atomic_load_n(&shared_cookie.gen, __ATOMIC_RELAXED) < before)
+			wrong++;
+	}
+	return (void *)wrong;
+}
+
+static enum test_result child_cookie_shared(void)
+{
+	struct sysgenid_page *page = fake_page(40);
+	pthread_t thread;
+	void *wrong;
+	int i;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_cookie_init(&shared_cookie) == 0, "cookie");
+	CHECK(!pthread_create(&thread, NULL, cookie_checker, page), "thread");
+	for (i = 0; i < 20000; i++) {
+		if (i % 10 == 0)
+			fake_bump(page, 41 + (uint64_t)i);
+		sysgenid_cookie_init(&shared_cookie);
+	}
+	__atomic_store_n(&cookie_stop, 1, __ATOMIC_RELAXED);
+	CHECK(!pthread_join(thread, &wrong), "join");
+	CHECK(!wrong, "%lu checks said unchanged for a generation the cookie never saw",
+	      (unsigned long)(uintptr_t)wrong);
+	return TEST_PASS;
+}
+
+static enum test_result test_cookie_shared(void)
+{
+	return run_in_child(child_cookie_shared, 0);
 }
 
 static enum test_result child_fake_page(void)
@@ -654,43 +745,109 @@ static enum test_result test_rng_rekey_failure(void)
 }
 #endif
 
-/*
- * Two copies of one generator stand for two clones of one snapshot.  The
- * unprotected output step shows the stream they would share; the protected
- * generator leaves it once the generation moves.
- */
-static enum test_result child_rng_rekeys(void)
+static struct rng_state *rng_state_of(struct sysgenid_rng *rng)
 {
-	struct sysgenid_page *page = fake_page(100);
-	struct sysgenid_rng rng, clone_a, clone_b, before;
-	uint8_t a[64], b[64], c[64];
-	static uint8_t big[200000];
+	return ((struct rng_handle *)rng)->st;
+}
+
+/* Every byte of the buffer before @pos (handed out) is zero. */
+static int rng_buffer_wiped(const struct rng_state *st)
+{
+	uint32_t i;
+
+	for (i = 0; i < st->pos; i++)
+		if (st->buf[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The output is ChaCha20 with fast key erasure, computed here from the
+ * scalar RFC 8439 block function: blocks 0-7 under key K, the first 32
+ * bytes the next key, the rest the output; a large request writes blocks
+ * 8 and up straight out and takes the next key from block 0.  Handed-out
+ * bytes leave zeros behind them.
+ */
+static enum test_result child_rng_reference(void)
+{
+	static const uint32_t nonce[CHACHA20_NONCE_WORDS];
+	struct sysgenid_page *page = fake_page(3);
+	uint8_t want[16 * CHACHA20_BLOCK_SIZE], got[sizeof(want)];
+	uint32_t key[CHACHA20_KEY_WORDS], next[CHACHA20_KEY_WORDS];
+	struct sysgenid_rng rng;
+	struct rng_state *st;
 	int i;
 
 	CHECK(page, "mmap failed");
 	sysgenid__test_use_page(page);
 	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	st = rng_state_of(&rng);
+	for (i = 0; i < CHACHA20_KEY_WORDS; i++)
+		key[i] = 0x01020304u * (uint32_t)(i + 1);
 
-	for (i = 0; i < 100; i++) {
-		memcpy(&before, &rng, sizeof(rng));
-		CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == 0, "bytes");
-		sysgenid__rng_generate(&before, b, sizeof(b));
-		CHECK(!memcmp(a, b, sizeof(a)), "without a change the output is the ChaCha20 step");
-		CHECK(memcmp(before.key, rng.key, sizeof(rng.key)) == 0, "same step, same key");
-	}
-	memcpy(&before, &rng, sizeof(rng));
-	CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == 0, "bytes");
-	CHECK(memcmp(before.key, rng.key, sizeof(rng.key)) != 0, "the key was not erased");
+	/* Buffered: 100 bytes, then 380 more, then one that needs a refill. */
+	memcpy(st->key, key, sizeof(key));
+	st->pos = RNG_BUF_BYTES;
+	for (i = 0; i < RNG_BLOCKS; i++)
+		sysgenid__chacha20_block(key, (uint32_t)i, nonce, &want[i * CHACHA20_BLOCK_SIZE]);
+	memcpy(next, want, sizeof(next));
+	CHECK(sysgenid_rng_bytes(&rng, got, 100) == 0, "bytes");
+	CHECK(!memcmp(got, want + RNG_KEY_BYTES, 100), "the first 100 bytes");
+	CHECK(!memcmp(st->key, next, sizeof(next)), "the key is not the first 32 bytes");
+	CHECK(rng_buffer_wiped(st), "handed-out bytes left in the buffer");
+	CHECK(sysgenid_rng_bytes(&rng, got, 380) == 0, "bytes");
+	CHECK(!memcmp(got, want + RNG_KEY_BYTES + 100, 380), "the next 380 bytes");
+	CHECK(st->pos == RNG_BUF_BYTES && rng_buffer_wiped(st), "the buffer is not empty");
+	for (i = 0; i < RNG_BLOCKS; i++)
+		sysgenid__chacha20_block(next, (uint32_t)i, nonce, &want[i * CHACHA20_BLOCK_SIZE]);
+	CHECK(sysgenid_rng_bytes(&rng, got, 4) == 0, "bytes");
+	CHECK(!memcmp(got, want + RNG_KEY_BYTES, 4), "the refill does not follow the new key");
+
+	/* Direct: from an empty buffer, 512 bytes are blocks 8-15 of key K. */
+	memcpy(st->key, key, sizeof(key));
+	explicit_bzero(st->buf, sizeof(st->buf));
+	st->pos = RNG_BUF_BYTES;
+	for (i = 0; i < 16; i++)
+		sysgenid__chacha20_block(key, (uint32_t)i, nonce, &want[i * CHACHA20_BLOCK_SIZE]);
+	CHECK(sysgenid_rng_bytes(&rng, got, 512) == 0, "bytes");
+	CHECK(!memcmp(got, want + 8 * CHACHA20_BLOCK_SIZE, 512), "the direct output");
+	CHECK(!memcmp(st->key, want, RNG_KEY_BYTES), "the key after a direct request");
 	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a change");
+	sysgenid_rng_destroy(&rng);
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_reference(void)
+{
+	return run_in_child(child_rng_reference, 0);
+}
+
+/*
+ * Two copies of one generator stand for two clones of one snapshot.  The
+ * unprotected output step shows the stream they would share; the protected
+ * generator leaves it once the generation moves, buffered bytes included.
+ */
+static enum test_result child_rng_rekeys(void)
+{
+	struct sysgenid_page *page = fake_page(100);
+	struct sysgenid_rng rng, clone_a, clone_b;
+	uint8_t a[64], b[64], c[64];
+	static uint8_t big[200000];
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	CHECK(sysgenid_rng_bytes(&rng, a, 16) == 0, "bytes");
 
 	/* The snapshot, then the restore into two clones. */
-	memcpy(&clone_a, &rng, sizeof(rng));
-	memcpy(&clone_b, &rng, sizeof(rng));
+	sysgenid__rng_clone(&clone_a, &rng);
+	sysgenid__rng_clone(&clone_b, &rng);
 	sysgenid__rng_generate(&clone_a, a, sizeof(a));
 	sysgenid__rng_generate(&clone_b, b, sizeof(b));
 	CHECK(!memcmp(a, b, sizeof(a)), "unprotected clones should repeat each other");
 
-	memcpy(&clone_b, &rng, sizeof(rng));
+	sysgenid_rng_destroy(&clone_b);
+	sysgenid__rng_clone(&clone_b, &rng);
 	fake_bump(page, 101);
 	CHECK(sysgenid_rng_bytes(&rng, b, sizeof(b)) == 0, "bytes after the change");
 	CHECK(sysgenid_rng_rekeys(&rng) == 1, "rekeys %llu, want 1",
@@ -705,10 +862,91 @@ static enum test_result child_rng_rekeys(void)
 	      "a second request rekeyed again");
 	CHECK(sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0, "a request over several keys");
 	CHECK(sysgenid_rng_bytes(&rng, NULL, 0) == 0, "an empty request");
+	CHECK(rng_state_of(&rng)->since_seed < RNG_RESEED_BYTES, "output count");
+	CHECK(sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0 &&
+	      sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0 &&
+	      sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0 &&
+	      sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0 &&
+	      sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0 &&
+	      sysgenid_rng_bytes(&rng, big, sizeof(big)) == 0, "bytes");
+	CHECK(rng_state_of(&rng)->since_seed < RNG_RESEED_BYTES,
+	      "no new key from getrandom() after %d bytes", 8 * (int)sizeof(big));
 
+	sysgenid_rng_destroy(&clone_a);
+	sysgenid_rng_destroy(&clone_b);
 	sysgenid_rng_destroy(&rng);
 	CHECK(sysgenid_rng_bytes(&rng, a, sizeof(a)) == -EINVAL, "a destroyed generator");
 	return TEST_PASS;
+}
+
+/*
+ * A child of fork() must not repeat its parent: both take their next bytes
+ * from the same state, and the child's page was wiped.
+ */
+static enum test_result child_rng_fork(void)
+{
+	struct sysgenid_page *page = fake_page(7);
+	uint8_t mine[32], theirs[32];
+	struct sysgenid_rng rng;
+	int pipefd[2], status;
+	pid_t pid;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	CHECK(sysgenid_rng_bytes(&rng, mine, 8) == 0, "bytes");
+	CHECK(pipe(pipefd) == 0, "pipe");
+	pid = fork();
+	CHECK(pid >= 0, "fork");
+	if (!pid) {
+		if (sysgenid_rng_bytes(&rng, theirs, sizeof(theirs)) ||
+		    sysgenid_rng_rekeys(&rng) != 0 ||
+		    write(pipefd[1], theirs, sizeof(theirs)) != sizeof(theirs))
+			_exit(1);
+		_exit(0);
+	}
+	CHECK(sysgenid_rng_bytes(&rng, mine, sizeof(mine)) == 0, "bytes");
+	CHECK(read(pipefd[0], theirs, sizeof(theirs)) == sizeof(theirs), "the child's bytes");
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "the child failed");
+	CHECK(memcmp(mine, theirs, sizeof(mine)) != 0, "the child repeated its parent");
+	sysgenid_rng_destroy(&rng);
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_fork(void)
+{
+	return run_in_child(child_rng_fork, 0);
+}
+
+static void *rng_other_thread(void *arg)
+{
+	uint8_t buf[8];
+
+	return (void *)(intptr_t)sysgenid_rng_bytes(arg, buf, sizeof(buf));
+}
+
+/* One generator, two threads: the second is refused, not raced. */
+static enum test_result child_rng_thread(void)
+{
+	struct sysgenid_page *page = fake_page(8);
+	struct sysgenid_rng rng;
+	pthread_t thread;
+	void *ret;
+
+	CHECK(page, "mmap failed");
+	sysgenid__test_use_page(page);
+	CHECK(sysgenid_rng_init(&rng) == 0, "rng");
+	CHECK(pthread_create(&thread, NULL, rng_other_thread, &rng) == 0, "thread");
+	CHECK(pthread_join(thread, &ret) == 0, "join");
+	CHECK((intptr_t)ret == -EBUSY, "another thread got %d, want -EBUSY", (int)(intptr_t)ret);
+	sysgenid_rng_destroy(&rng);
+	return TEST_PASS;
+}
+
+static enum test_result test_rng_thread(void)
+{
+	return run_in_child(child_rng_thread, 0);
 }
 
 static enum test_result test_rng_rekeys(void)
@@ -743,7 +981,12 @@ static const struct test_case cases[] = {
 #ifndef LIBFAST_PUBLIC_ONLY
 	{ "chacha20_rfc8439_2_1_1_quarter_round", test_chacha20_quarter_round },
 	{ "chacha20_rfc8439_2_3_2_block", test_chacha20_block },
+	{ "chacha20_eight_blocks_match_the_reference", test_chacha20_blocks },
+	{ "rng_is_chacha20_with_fast_key_erasure", test_rng_reference },
+	{ "rng_child_of_fork_does_not_repeat", test_rng_fork },
+	{ "rng_refuses_a_second_thread", test_rng_thread },
 	{ "fake_page_getters_and_cookie", test_fake_page },
+	{ "cookie_renoted_while_checked", test_cookie_shared },
 	{ "rng_rekeys_on_generation_change", test_rng_rekeys },
 #if HAVE_TEST_SECCOMP
 	{ "hot_paths_make_no_syscall", test_fake_page_no_syscall },

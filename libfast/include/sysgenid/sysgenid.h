@@ -146,11 +146,15 @@ void *sysgenid_vdso_sym(const char *name, const char *version);
 
 /*
  * A cookie remembers the generation that some state was built under.  The
- * check costs one load and one compare whenever /dev/sysgenid could be
- * mapped (the mmap backend serves, or the vDSO serves and the device is
- * there too), and one sysgenid_vdso_get() call otherwise.
+ * check costs three loads (the cookie's two fields, the page) and a compare
+ * where the mapped page of /dev/sysgenid serves, and one sysgenid_vdso_get()
+ * call where the vDSO is race-free (the page lags a restore there) or there
+ * is no page.
  *
  * @gen and @word are private: set them with sysgenid_cookie_init() only.
+ * One thread may re-note a cookie while others check it: every field is
+ * written and read atomically, and a check that meets a re-noting reports
+ * either the truth or a change (never "unchanged" for a change it missed).
  */
 struct sysgenid_cookie {
 	uint64_t gen;
@@ -191,43 +195,51 @@ static inline bool sysgenid_changed(const struct sysgenid_cookie *c)
 
 #if SYSGENID_INLINE_LOAD
 	/*
-	 * Acquire pairs with the kernel's release store of the generation: the
-	 * caller's reads of its guarded state cannot be hoisted above the check.
+	 * The cookie's fields are read atomically: another thread may re-note
+	 * it meanwhile.  The page load's acquire pairs with the kernel's
+	 * release store of the generation: the caller's reads of its guarded
+	 * state cannot be hoisted above the check.
 	 */
-	if (__builtin_expect(!!c->word, 1))
-		return __atomic_load_n(c->word, __ATOMIC_ACQUIRE) != c->gen;
+	const volatile uint64_t *word = __atomic_load_n(&c->word, __ATOMIC_RELAXED);
+	uint64_t gen = __atomic_load_n(&c->gen, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(!!word, 1))
+		return __atomic_load_n(word, __ATOMIC_ACQUIRE) != gen;
+#else
+	uint64_t gen = c->gen;
 #endif
 	now = sysgenid_vdso_get();
-	return now != c->gen || now == SYSGENID_GEN_INVALID;
+	return now != gen || now == SYSGENID_GEN_INVALID;
 }
 
 /*
  * A ChaCha20 generator that rekeys from getrandom() when the generation
  * changes, so two clones of one snapshot never continue with the same
- * stream.  After each request the key is overwritten with fresh keystream
- * ("fast key erasure"): a later memory disclosure does not reveal earlier
- * output.  Without a change it makes no syscall.
+ * stream, and in the child of a fork(), so a child never repeats its
+ * parent's.  Output comes from a buffer of keystream with fast key erasure:
+ * each byte is wiped from the buffer as it is handed out and each key is
+ * replaced by fresh keystream before any output it produced leaves, so a
+ * later memory disclosure reveals neither.  Without a change it makes no
+ * syscall; it takes a new key from getrandom() after every MiB of output.
  *
- * The members are private; the definition is public only so a generator can
- * live on the stack or inside another object.  One generator must not be
- * used by two threads at once.  fork() is not detected: a child must not keep
- * using its parent's generator (initialise a new one).
+ * A generator belongs to the thread that initialised it: another thread
+ * gets -EBUSY (give each thread its own).  It keeps its state in a page of
+ * its own (MADV_WIPEONFORK), so it must be destroyed to be freed.  The
+ * members are private; the definition is public only so a generator can
+ * live on the stack or inside another object.
  */
 struct sysgenid_rng {
-	uint32_t key[8];
-	struct sysgenid_cookie cookie;
-	uint64_t rekeys;
-	int status;
+	void *priv[8];
 };
 
 /**
  * sysgenid_rng_init() - key a generator from getrandom()
  * @rng: the generator
  *
- * Return: 0, sysgenid_cookie_init()'s error (no generation source: a
- * generator that cannot notice a restore is not offered), or getrandom()'s
- * -errno.  On error
- * the generator refuses to produce output.
+ * Return: 0, sysgenid_init()'s error (no generation source: a generator
+ * that cannot notice a restore is not offered), mmap()'s or madvise()'s
+ * -errno (-EINVAL: a kernel older than 4.14, without MADV_WIPEONFORK), or
+ * getrandom()'s -errno.  On error the generator refuses to produce output.
  */
 int sysgenid_rng_init(struct sysgenid_rng *rng);
 
@@ -238,20 +250,23 @@ int sysgenid_rng_init(struct sysgenid_rng *rng);
  * @len: how many bytes
  *
  * Return: 0, the error sysgenid_rng_init() returned (-EINVAL if it was never
- * called or sysgenid_rng_destroy() was), or getrandom()'s -errno when a rekey
- * after a generation change failed.  On error @buf is untouched and the next
- * call retries the rekey.
+ * called or sysgenid_rng_destroy() was), -EBUSY when called from a thread
+ * other than the one that initialised @rng, or getrandom()'s -errno when a
+ * rekey failed.  On error @buf is untouched and the next call retries the
+ * rekey.
  */
 int sysgenid_rng_bytes(struct sysgenid_rng *rng, void *buf, size_t len);
 
 /**
  * sysgenid_rng_rekeys() - how often @rng rekeyed after a generation change
  * @rng: the generator
+ *
+ * A child of fork() starts counting from 0.
  */
 uint64_t sysgenid_rng_rekeys(const struct sysgenid_rng *rng);
 
 /**
- * sysgenid_rng_destroy() - wipe @rng's key
+ * sysgenid_rng_destroy() - wipe @rng's key and buffer, free its page
  * @rng: the generator; unusable until sysgenid_rng_init() again
  */
 void sysgenid_rng_destroy(struct sysgenid_rng *rng);
