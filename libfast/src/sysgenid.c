@@ -534,6 +534,11 @@ SYSGENID_EXPORT int sysgenid_cookie_init(struct sysgenid_cookie *c)
 	return ret;
 }
 
+SYSGENID_EXPORT bool sysgenid_cookie_changed(const struct sysgenid_cookie *c)
+{
+	return sysgenid_changed(c);
+}
+
 void sysgenid__test_reset(void)
 {
 	if (sg.page && sg.page_len)

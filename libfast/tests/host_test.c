@@ -662,10 +662,13 @@ static enum test_result child_fake_page(void)
 	CHECK(SYSGENID_INLINE_LOAD == 0 || cookie.word == (const volatile uint64_t *)
 	      &page->generation, "the cookie does not load from the page inline");
 	CHECK(!sysgenid_changed(&cookie), "changed without a bump");
+	CHECK(!sysgenid_cookie_changed(&cookie), "changed out of line without a bump");
 	fake_bump(page, 6);
 	CHECK(sysgenid_changed(&cookie), "bump not seen");
+	CHECK(sysgenid_cookie_changed(&cookie), "bump not seen out of line");
 	CHECK(sysgenid_vdso_get() == 6, "getter after the bump");
 	CHECK(sysgenid_cookie_init(&cookie) == 0 && !sysgenid_changed(&cookie), "re-init");
+	CHECK(!sysgenid_cookie_changed(&cookie), "re-init out of line");
 
 	/* Equal low halves: only the full 64 bits tell these apart. */
 	fake_bump(page, 6 + (1ULL << 32));

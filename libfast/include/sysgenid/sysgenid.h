@@ -212,6 +212,18 @@ static inline bool sysgenid_changed(const struct sysgenid_cookie *c)
 	return now != gen || now == SYSGENID_GEN_INVALID;
 }
 
+/**
+ * sysgenid_cookie_changed() - sysgenid_changed(), out of line
+ * @c: a cookie set by sysgenid_cookie_init()
+ *
+ * The same check as a library symbol, for languages that cannot call a
+ * static inline C function (Rust, Go, Python's ctypes).  It costs one call
+ * more than the inline version.
+ *
+ * Return: what sysgenid_changed() returns.
+ */
+bool sysgenid_cookie_changed(const struct sysgenid_cookie *c);
+
 /*
  * A ChaCha20 generator that rekeys from getrandom() when the generation
  * changes, so two clones of one snapshot never continue with the same
