@@ -2156,7 +2156,8 @@ int main(int argc, char **argv)
 
 		if (write(fd, &gen32, sizeof(gen32)) == sizeof(gen32) &&
 		    ioctl(fd, SYSGENID_WAIT_WATCHERS, 5000UL) == -1 && errno == ETIME)
-			ksft_exit_skip("a tracked file of another program has not acknowledged for 5 s: WAIT_WATCHERS results would be its doing\n");
+			ksft_exit_skip("%s\n",
+				       "a tracked file of another program has not acknowledged for 5 s: WAIT_WATCHERS results would be its doing");
 	}
 	/* Untracked: closing it leaves nothing outdated behind. */
 	close(fd);
