@@ -55,7 +55,11 @@ soname_and_versions() {
 }
 
 pc_paths() {
-	[ "$(pc --modversion)" = 1.0.0 ] || return 1
+	# The .pc carries the header's version.
+	want=$(sed -n 's/^#define SYSGENID_VERSION_\(MAJOR\|MINOR\|PATCH\)[[:space:]]*\([0-9]*\).*/\2/p' \
+		"$here/../include/sysgenid/sysgenid.h" | paste -sd.)
+	[ "$(pc --modversion)" = "$want" ] ||
+		{ echo "sysgenid.pc says $(pc --modversion), the header $want"; return 1; }
 	grep -qx "prefix=$prefix" "$root/lib/pkgconfig/sysgenid.pc" ||
 		{ echo "sysgenid.pc was not written for prefix $prefix"; return 1; }
 	pc --cflags --libs

@@ -31,6 +31,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The version of this header and of the library built with it.  1.1 added
+ * sysgenid_flags(), 1.2 sysgenid_cookie_changed(); test with, e.g.,
+ * #if SYSGENID_VERSION_NUMBER >= 10200.
+ */
+#define SYSGENID_VERSION_MAJOR	1
+#define SYSGENID_VERSION_MINOR	2
+#define SYSGENID_VERSION_PATCH	0
+#define SYSGENID_VERSION_NUMBER	\
+	(SYSGENID_VERSION_MAJOR * 10000 + SYSGENID_VERSION_MINOR * 100 + SYSGENID_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
