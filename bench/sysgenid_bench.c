@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <linux/sysgenid.h>
@@ -145,6 +146,33 @@ static inline uint64_t call_rng_##n(void)				\
 DEFINE_RANDOM(16)
 DEFINE_RANDOM(64)
 
+/* The system call, and the generator without its check, at each size. */
+#define DEFINE_MORE(n)							\
+static inline uint64_t call_getrandom_##n(void)				\
+{									\
+	uint8_t v[n];							\
+									\
+	syscall(SYS_getrandom, v, sizeof(v), 0);			\
+	return v[0];							\
+}									\
+static inline uint64_t call_rng_nocheck_##n(void)			\
+{									\
+	uint8_t v[n];							\
+									\
+	sysgenid__rng_bytes_unchecked(&rng, v, sizeof(v));		\
+	return v[0];							\
+}
+DEFINE_MORE(16)
+DEFINE_MORE(64)
+
+static inline uint64_t call_getrandom_4(void)
+{
+	uint32_t v = 0;
+
+	syscall(SYS_getrandom, &v, sizeof(v), 0);
+	return v;
+}
+
 static inline uint64_t call_rng_4(void)
 {
 	uint32_t v;
@@ -209,6 +237,11 @@ DEFINE_LOOP(rng_4)
 DEFINE_LOOP(rng_nocheck_4)
 DEFINE_LOOP(rng_16)
 DEFINE_LOOP(rng_64)
+DEFINE_LOOP(rng_nocheck_16)
+DEFINE_LOOP(rng_nocheck_64)
+DEFINE_LOOP(getrandom_4)
+DEFINE_LOOP(getrandom_16)
+DEFINE_LOOP(getrandom_64)
 DEFINE_LOOP(getppid)
 DEFINE_LOOP(read_eagain)
 DEFINE_LOOP(ioctl)
@@ -292,6 +325,11 @@ static struct method methods[] = {
 		 need_rng),
 	STAND_IN(rng_16, "libsysgenid sysgenid_rng_bytes() of 16 bytes", need_rng),
 	STAND_IN(rng_64, "libsysgenid sysgenid_rng_bytes() of 64 bytes", need_rng),
+	STAND_IN(rng_nocheck_16, "the same generator, check compiled out, 16 bytes", need_rng),
+	STAND_IN(rng_nocheck_64, "the same generator, check compiled out, 64 bytes", need_rng),
+	METHOD(getrandom_4, "getrandom() system call, 4 bytes", NULL),
+	METHOD(getrandom_16, "getrandom() system call, 16 bytes", NULL),
+	METHOD(getrandom_64, "getrandom() system call, 64 bytes", NULL),
 	METHOD(getppid, "getppid() system call", NULL),
 	METHOD(read_eagain, "non-blocking read() of /dev/sysgenid (EAGAIN)", need_nonblock),
 	METHOD(ioctl, "SYSGENID_GET_GENERATION ioctl", need_fd),
