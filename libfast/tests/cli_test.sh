@@ -21,13 +21,19 @@ if [ ! -e /dev/sysgenid ]; then
 	echo "1..0 # SKIP no /dev/sysgenid"
 	exit 4
 fi
-echo "1..12"
+echo "1..19"
 
 g0=$(gen)
-check get_names_the_vdso sh -c 'sysgenid get | grep -q "^[0-9][0-9]* (vdso)$"'
-check trigger_plus_one sh -c "[ \"\$(sysgenid trigger | cut -d' ' -f1)\" = $((g0 + 1)) ]"
+check get_prints_a_bare_number sh -c 'sysgenid get | grep -qx "[0-9][0-9]*"'
+check get_backend_names_the_vdso sh -c 'sysgenid get --backend | grep -qx "[0-9][0-9]* (vdso)"'
+check get_json sh -c 'sysgenid get --json | grep -qx "{\"generation\": [0-9]*, \"backend\": \"vdso\"}"'
+check version sh -c 'sysgenid --version | grep -qx "sysgenid [0-9]*\.[0-9]*\.[0-9]*"'
+check subcommand_help_names_the_default_timeout sh -c 'sysgenid wait --help | grep -q "default 120000 ms"'
+check trigger_plus_one sh -c "[ \"\$(sysgenid trigger)\" = $((g0 + 1)) ]"
 g1=$(gen)
-check trigger_min sh -c "[ \"\$(sysgenid trigger --min $((g1 + 10)) | cut -d' ' -f1)\" = $((g1 + 10)) ]"
+check trigger_min sh -c "[ \"\$(sysgenid trigger --min $((g1 + 10)))\" = $((g1 + 10)) ]"
+g1=$(gen)
+check trigger_min_equals_form sh -c "[ \"\$(sysgenid trigger --min=$((g1 + 5)))\" = $((g1 + 5)) ]"
 
 # A tracked watcher sees one change, acks it, and the overseer's wait returns.
 sysgenid watch --track --count 1 > /tmp/watch.out &
@@ -56,6 +62,9 @@ check unprivileged_trigger_exit_3_and_says_why \
 	sh -c "[ $rc -eq 3 ] && grep -q CAP_CHECKPOINT_RESTORE /tmp/trigger.err"
 check status_lists_everything sh -c \
 	'sysgenid status | grep -q "__vdso_sysgenid_get present" && sysgenid status | grep -q "^generation: "'
+check status_one_fact_a_line sh -c 'sysgenid status | awk "length > 120 { bad = 1 } END { exit bad }"'
+check status_json sh -c \
+	'sysgenid status --json | grep -q "\"race_free\": true" && sysgenid status --json | grep -q "\"generation\": [0-9]"'
 # The test guest runs QEMU's vmgenid device, whose ID has a page of its own.
 check status_reports_the_source_and_race_free sh -c \
 	'sysgenid status | grep -qx "source:  VM Generation ID (hypervisor)" &&
@@ -71,7 +80,7 @@ check runs_on_the_installed_libsysgenid_so grep -q ' /usr/lib/libsysgenid\.so\.1
 kill $watcher
 wait $watcher 2> /dev/null
 
-check forced_backend_is_named sh -c 'SYSGENID_BACKEND=mmap sysgenid get | grep -q "^[0-9][0-9]* (mmap)$"'
+check forced_backend_is_named sh -c 'SYSGENID_BACKEND=mmap sysgenid get --backend | grep -qx "[0-9][0-9]* (mmap)"'
 sysgenid trigger --min nonsense 2> /dev/null
 check usage_error_exit_2 [ $? -eq 2 ]
 

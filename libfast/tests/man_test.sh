@@ -85,8 +85,8 @@ symbols=$(awk '
 	}' "$map")
 symbols="$symbols sysgenid_changed"
 
-# Every string literal S in strcmp(X, "S"): the subcommands are compared
-# with cmd, the options start with "-".
+# Every string literal S in strcmp(X, "S") (the subcommands are compared
+# with cmd, the options start with "-"), or in an option table's entry.
 literals() {
 	awk -v pat="$1" '{
 		s = $0
@@ -100,7 +100,9 @@ literals() {
 	}' "$cli_src" | sort -u
 }
 subcommands=$(literals 'strcmp[(]cmd, *"[a-z][a-z]*"[)]')
-options=$(literals 'strcmp[(][^,]*, *"-[-a-zA-Z0-9]*"[)]')
+# ... and the long options of the getopt_long() tables, as "--name".
+options=$( { literals 'strcmp[(][^,]*, *"-[-a-zA-Z0-9]*"[)]'
+	     literals '[{] *"[a-z][-a-z]*", *(no|required)_argument' | sed 's/^/--/'; } | sort -u)
 # 0 and 1 to 5 as documented, plus whatever the code's EXIT_* constants say.
 codes=$( { echo 0 1 2 3 4 5 | tr ' ' '\n'
 	   sed -n 's/^[[:space:]]*EXIT_[A-Z_]*[[:space:]]*=[[:space:]]*\([0-9][0-9]*\).*/\1/p' \

@@ -2,22 +2,27 @@
 /*
  * sysgenid: look at and drive the system generation from a shell.
  *
- *   sysgenid get                       the generation, and the path that served it
- *   sysgenid watch [--track] [--count N]
+ *   sysgenid get [--backend] [--json]  the generation (and the path that served it)
+ *   sysgenid watch [--track] [--count=N]
  *                                      print and acknowledge each change
- *   sysgenid trigger [--min N]         start a new generation (privileged)
- *   sysgenid wait [--timeout MS]       the overseer's step: wait for tracked watchers
- *   sysgenid status                    what this kernel offers
+ *   sysgenid trigger [--min=N]         start a new generation (privileged)
+ *   sysgenid wait [--timeout=MS]       the overseer's step: wait for tracked
+ *                                      watchers (default 120000 ms, 0: forever)
+ *   sysgenid status [--json]           what this kernel offers, one fact a line
+ *   sysgenid --version | --help, and --help after any subcommand
  *
+ * Options take their value as "--opt=value" or "--opt value" (getopt_long).
  * Exit codes: 0 success, 1 the wait timed out, 2 usage error,
  * 3 not permitted, 4 SysGenID not available, 5 any other error.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <linux/sysgenid.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,7 @@ enum {
 
 static const char *dev = "/dev/sysgenid";
 
+
 __attribute__((format(printf, 2, 3)))
 static int fail(int code, const char *fmt, ...)
 {
@@ -47,6 +53,64 @@ static int fail(int code, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return code;
+}
+
+/* The overseer's wait is bounded unless asked otherwise (udevadm settle's way). */
+#define DEFAULT_WAIT_MS	120000
+
+struct subcommand {
+	const char *name, *args, *help;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "get", "[--backend] [--json]",
+	  "print the generation; --backend adds the path that served it" },
+	{ "watch", "[--track] [--count=N]",
+	  "print and acknowledge each new generation; --track makes wait wait for it" },
+	{ "trigger", "[--min=N]",
+	  "start a new generation (CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN)" },
+	{ "wait", "[--timeout=MS]",
+	  "wait until every tracked watcher acknowledged (default 120000 ms, 0: forever)" },
+	{ "status", "[--json]", "what this kernel offers, one fact a line" },
+};
+
+static int usage(FILE *f, int code)
+{
+	unsigned int i;
+
+	fprintf(f, "usage: sysgenid [--version | --help] COMMAND [OPTIONS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-8s %-22s %s\n", subcommands[i].name, subcommands[i].args,
+			subcommands[i].help);
+	fprintf(f, "\n'sysgenid COMMAND --help' for one command; man 1 sysgenid for all.\n");
+	return code;
+}
+
+static int sub_usage(const char *name, FILE *f, int code)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(subcommands[i].name, name))
+			fprintf(f, "usage: sysgenid %s %s\n  %s\n", name, subcommands[i].args,
+				subcommands[i].help);
+	return code;
+}
+
+/*
+ * getopt_long over a subcommand's arguments (argv[0] is the subcommand).
+ * Returns the option's value, -1 at the end, or '?' after printing why.
+ */
+static int next_opt(int argc, char **argv, const struct option *opts)
+{
+	opterr = 0;
+	return getopt_long(argc, argv, "+", opts, NULL);
+}
+
+static int bad_opt(const char *name, char **argv)
+{
+	fail(EXIT_USAGE, "%s: unknown option or missing value: '%s'", name, argv[optind - 1]);
+	return sub_usage(name, stderr, EXIT_USAGE);
 }
 
 static int open_dev(int flags, int *fd)
@@ -72,7 +136,7 @@ static int parse_u64(const char *s, uint64_t *out)
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
 }
 
-static int cmd_get(void)
+static int print_gen(bool backend_too, bool json)
 {
 	enum sysgenid_backend backend;
 	uint64_t gen;
@@ -87,24 +151,67 @@ static int cmd_get(void)
 			    "no generation source: %s", why);
 	}
 	sysgenid_backend(&backend, NULL);
-	printf("%" PRIu64 " (%s)\n", gen, sysgenid_backend_name(backend));
+	if (json)
+		printf("{\"generation\": %" PRIu64 ", \"backend\": \"%s\"}\n", gen,
+		       sysgenid_backend_name(backend));
+	else if (backend_too)
+		printf("%" PRIu64 " (%s)\n", gen, sysgenid_backend_name(backend));
+	else
+		printf("%" PRIu64 "\n", gen);
 	return 0;
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "backend", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool backend = false, json = false;
+	int c;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == 'b')
+			backend = true;
+		else if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return sub_usage("get", stdout, 0);
+		else
+			return bad_opt("get", argv);
+	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "get: unexpected '%s'", argv[optind]);
+	return print_gen(backend, json);
 }
 
 static int cmd_watch(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "track", no_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	uint64_t count = 0, seen = 0;
-	int track = 0, fd, ret, i;
+	int track = 0, fd, ret, c;
 
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--track"))
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == 't')
 			track = 1;
-		else if (!strcmp(argv[i], "--count") && i + 1 < argc &&
-			 !parse_u64(argv[i + 1], &count))
-			i++;
+		else if (c == 'c' && !parse_u64(optarg, &count))
+			continue;
+		else if (c == 'c')
+			return fail(EXIT_USAGE, "watch: --count needs a number, not '%s'", optarg);
+		else if (c == 'h')
+			return sub_usage("watch", stdout, 0);
 		else
-			return fail(EXIT_USAGE, "watch: unexpected '%s'", argv[i]);
+			return bad_opt("watch", argv);
 	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "watch: unexpected '%s'", argv[optind]);
 	ret = open_dev(O_RDWR, &fd);
 	if (ret)
 		return ret;
@@ -137,19 +244,28 @@ static int cmd_watch(int argc, char **argv)
 
 static int cmd_trigger(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "min", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	uint64_t min = 0;
-	int fd, ret;
+	int fd, ret, c;
 
-	if (argc == 2 && !strcmp(argv[0], "--min")) {
-		if (parse_u64(argv[1], &min))
-			return fail(EXIT_USAGE, "trigger: --min needs a number, not '%s'", argv[1]);
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return sub_usage("trigger", stdout, 0);
+		if (c != 'm')
+			return bad_opt("trigger", argv);
+		if (parse_u64(optarg, &min))
+			return fail(EXIT_USAGE, "trigger: --min needs a number, not '%s'", optarg);
 		/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
 		if (min > (unsigned long)-1)
 			return fail(EXIT_USAGE, "trigger: --min %s does not fit this system's %zu-bit ioctl argument",
-				    argv[1], sizeof(unsigned long) * 8);
-	} else if (argc) {
-		return fail(EXIT_USAGE, "trigger: unexpected '%s'", argv[0]);
+				    optarg, sizeof(unsigned long) * 8);
 	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "trigger: unexpected '%s'", argv[optind]);
 	ret = open_dev(O_RDONLY, &fd);
 	if (ret)
 		return ret;
@@ -159,20 +275,29 @@ static int cmd_trigger(int argc, char **argv)
 				    "trigger needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial user namespace (run it as root on the host system, not in a container)");
 		return fail(EXIT_ERROR, "SYSGENID_TRIGGER_GEN_UPDATE: %s", strerror(errno));
 	}
-	return cmd_get();
+	return print_gen(false, false);
 }
 
 static int cmd_wait(int argc, char **argv)
 {
-	uint64_t timeout = 0;
-	int fd, ret;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t timeout = DEFAULT_WAIT_MS;
+	int fd, ret, c;
 
-	if (argc == 2 && !strcmp(argv[0], "--timeout")) {
-		if (parse_u64(argv[1], &timeout))
-			return fail(EXIT_USAGE, "wait: --timeout needs milliseconds, not '%s'", argv[1]);
-	} else if (argc) {
-		return fail(EXIT_USAGE, "wait: unexpected '%s'", argv[0]);
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == 'h')
+			return sub_usage("wait", stdout, 0);
+		if (c != 't')
+			return bad_opt("wait", argv);
+		if (parse_u64(optarg, &timeout))
+			return fail(EXIT_USAGE, "wait: --timeout needs milliseconds, not '%s'", optarg);
 	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "wait: unexpected '%s'", argv[optind]);
 	ret = open_dev(O_RDWR | O_NONBLOCK, &fd);
 	if (ret)
 		return ret;
@@ -196,53 +321,115 @@ static int cmd_wait(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_status(void)
+/* The library's account of the backends, one "name: text" fact a line. */
+static void print_why(const char *why, bool json)
 {
-	enum sysgenid_backend backend;
-	const char *why = "";
-	uint32_t flags;
-	uint64_t gen;
-	int ret;
+	const char *p = why, *end;
+	bool first = true;
 
+	while (*p) {
+		end = strstr(p, "; ");
+		if (!end)
+			end = p + strlen(p);
+		if (json) {
+			const char *q;
+
+			printf("%s\"", first ? "" : ", ");
+			for (q = p; q < end; q++)
+				printf(*q == '"' || *q == '\\' ? "\\%c" : "%c", *q);
+			printf("\"");
+		} else {
+			printf("  %.*s\n", (int)(end - p), p);
+		}
+		first = false;
+		p = *end ? end + 2 : end;
+	}
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum sysgenid_backend backend;
+	bool json = false, have_flags, have_gen;
+	const char *why = "";
+	uint32_t flags = 0;
+	uint64_t gen = 0;
+	int ret, c, vdso;
+
+	while ((c = next_opt(argc, argv, opts)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h')
+			return sub_usage("status", stdout, 0);
+		else
+			return bad_opt("status", argv);
+	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "status: unexpected '%s'", argv[optind]);
+
+	vdso = !!sysgenid_vdso_sym("__vdso_sysgenid_get", "LINUX_2.6");
+	ret = sysgenid_backend(&backend, &why);
+	have_flags = !ret && !sysgenid_flags(&flags);
+	have_gen = !ret && !sysgenid_get(&gen);
+	if (json) {
+		printf("{\"device\": %s, \"vdso\": %s, \"backend\": \"%s\", \"why\": [",
+		       access(dev, F_OK) ? "null" : "\"/dev/sysgenid\"", vdso ? "true" : "false",
+		       sysgenid_backend_name(backend));
+		print_why(why, true);
+		printf("]");
+		if (have_flags)
+			printf(", \"hw_source\": %s, \"race_free\": %s",
+			       flags & SYSGENID_FLAG_HW_SOURCE ? "true" : "false",
+			       flags & SYSGENID_FLAG_RACE_FREE ? "true" : "false");
+		if (have_gen)
+			printf(", \"generation\": %" PRIu64, gen);
+		printf("}\n");
+		return have_gen ? 0 : EXIT_UNAVAILABLE;
+	}
 	printf("device:  %s\n", access(dev, F_OK) ? "absent (kernel without CONFIG_SYSGENID?)" :
 		dev);
-	printf("vDSO:    __vdso_sysgenid_get %s\n",
-	       sysgenid_vdso_sym("__vdso_sysgenid_get", "LINUX_2.6") ? "present" : "absent");
-	ret = sysgenid_backend(&backend, &why);
-	printf("backend: %s (%s)\n", sysgenid_backend_name(backend), why);
-	if (!ret && !sysgenid_flags(&flags)) {
+	printf("vDSO:    __vdso_sysgenid_get %s\n", vdso ? "present" : "absent");
+	printf("backend: %s\n", sysgenid_backend_name(backend));
+	print_why(why, false);
+	if (have_flags) {
 		printf("source:  %s\n", flags & SYSGENID_FLAG_HW_SOURCE ?
 		       "VM Generation ID (hypervisor)" : "software triggers only");
 		printf("race-free vDSO: %s\n", flags & SYSGENID_FLAG_RACE_FREE ? "yes" : "no");
 	}
-	if (ret || sysgenid_get(&gen))
+	if (!have_gen)
 		return EXIT_UNAVAILABLE;
 	printf("generation: %" PRIu64 "\n", gen);
 	return 0;
-}
-
-static int usage(FILE *f, int code)
-{
-	fprintf(f, "usage: sysgenid get | watch [--track] [--count N] | trigger [--min N]\n"
-		   "                | wait [--timeout MS] | status\n");
-	return code;
 }
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 
-	if (!strcmp(cmd, "get") && argc == 2)
-		return cmd_get();
+	/* Each subcommand parses argv[1..]: its own name is getopt's argv[0]. */
+	optind = 1;
+	if (!strcmp(cmd, "get"))
+		return cmd_get(argc - 1, argv + 1);
 	if (!strcmp(cmd, "watch"))
-		return cmd_watch(argc - 2, argv + 2);
+		return cmd_watch(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trigger"))
-		return cmd_trigger(argc - 2, argv + 2);
+		return cmd_trigger(argc - 1, argv + 1);
 	if (!strcmp(cmd, "wait"))
-		return cmd_wait(argc - 2, argv + 2);
-	if (!strcmp(cmd, "status") && argc == 2)
-		return cmd_status();
+		return cmd_wait(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "--version")) {
+		printf("sysgenid %d.%d.%d\n", SYSGENID_VERSION_MAJOR, SYSGENID_VERSION_MINOR,
+		       SYSGENID_VERSION_PATCH);
+		return 0;
+	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help"))
 		return usage(stdout, 0);
+	if (*cmd)
+		fail(EXIT_USAGE, "unknown command '%s'", cmd);
 	return usage(stderr, EXIT_USAGE);
 }
