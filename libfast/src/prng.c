@@ -17,14 +17,14 @@
  * generation (a VM restore or clone) throws key and buffer away the same
  * way, and so does every RNG_RESEED_BYTES of output, so that a kernel
  * reseed reaches the stream.  The fast path is a check of the generation
- * (sysgenid_changed(), one load where the page serves), a copy and a wipe.
+ * (sysgenid_changed(): three loads where the page serves, a call of the
+ * vDSO getter where that is race-free), a copy and a wipe.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include <sysgenid/sysgenid.h>
 
