@@ -127,68 +127,27 @@ static inline uint64_t call_vdso_getrandom(void)
 	return v;
 }
 
-/* Generators side by side: 4, 16 and 64 bytes per call. */
-#define DEFINE_RANDOM(n)						\
-static inline uint64_t call_vdso_getrandom_##n(void)			\
+/*
+ * Generators side by side, @n bytes per call: the vDSO's, the library's,
+ * the library's with its generation check compiled out, the system call.
+ * (4 bytes of the vDSO's is the older method vdso_getrandom above.)
+ */
+#define CALL_INTO(name, n, ...)						\
+static inline uint64_t call_##name##_##n(void)				\
 {									\
 	uint8_t v[n];							\
 									\
-	vdso_getrandom(v, sizeof(v), 0, rng_state, rng_state_len);	\
-	return v[0];							\
-}									\
-static inline uint64_t call_rng_##n(void)				\
-{									\
-	uint8_t v[n];							\
-									\
-	sysgenid_rng_bytes(&rng, v, sizeof(v));				\
+	__VA_ARGS__;							\
 	return v[0];							\
 }
-DEFINE_RANDOM(16)
-DEFINE_RANDOM(64)
-
-/* The system call, and the generator without its check, at each size. */
-#define DEFINE_MORE(n)							\
-static inline uint64_t call_getrandom_##n(void)				\
-{									\
-	uint8_t v[n];							\
-									\
-	syscall(SYS_getrandom, v, sizeof(v), 0);			\
-	return v[0];							\
-}									\
-static inline uint64_t call_rng_nocheck_##n(void)			\
-{									\
-	uint8_t v[n];							\
-									\
-	sysgenid__rng_bytes_unchecked(&rng, v, sizeof(v));		\
-	return v[0];							\
-}
-DEFINE_MORE(16)
-DEFINE_MORE(64)
-
-static inline uint64_t call_getrandom_4(void)
-{
-	uint32_t v = 0;
-
-	syscall(SYS_getrandom, &v, sizeof(v), 0);
-	return v;
-}
-
-static inline uint64_t call_rng_4(void)
-{
-	uint32_t v;
-
-	sysgenid_rng_bytes(&rng, &v, sizeof(v));
-	return v;
-}
-
-/* The same generator with its generation check compiled out. */
-static inline uint64_t call_rng_nocheck_4(void)
-{
-	uint32_t v;
-
-	sysgenid__rng_bytes_unchecked(&rng, &v, sizeof(v));
-	return v;
-}
+#define DEFINE_GENERATORS(n)						\
+	CALL_INTO(vdso_getrandom, n, vdso_getrandom(v, n, 0, rng_state, rng_state_len)) \
+	CALL_INTO(rng, n, sysgenid_rng_bytes(&rng, v, n))		\
+	CALL_INTO(rng_nocheck, n, sysgenid__rng_bytes_unchecked(&rng, v, n)) \
+	CALL_INTO(getrandom, n, syscall(SYS_getrandom, v, n, 0))
+DEFINE_GENERATORS(4)
+DEFINE_GENERATORS(16)
+DEFINE_GENERATORS(64)
 
 static inline uint64_t call_getppid(void)
 {
