@@ -28,6 +28,7 @@ GUEST_CONFIG	+= kernel/kernel/configs/sysgenid_debug.config
 BZIMAGE		:= $(BUILD)/bzImage-debug
 else
 PRISTINE	:= $(BUILD)/pristine
+GUEST_CONFIG	+= kernel/kernel/configs/sysgenid_hibernation.config
 BZIMAGE		:= $(BUILD)/bzImage
 endif
 
@@ -111,7 +112,8 @@ guest: libfast
 	@cp -a $(STAGE)/usr/lib/libsysgenid.so.1 $(GUEST_DIR)/usr/lib/
 	@gcc -O2 -Wall -Wextra -Werror -o $(BUILD)/libfast/tests/install_consumer \
 		libfast/tests/install_consumer.c $$($(STAGE_PC) --cflags --libs sysgenid)
-	@install -m 755 demo/job-demo demo/job-window demo/job-trigger $(GUEST_DIR)/bin/
+	@install -m 755 demo/job-demo demo/job-window demo/job-trigger demo/job-hibernate \
+		$(GUEST_DIR)/bin/
 
 initramfs: selftests guest
 	@mkdir -p $(KST_DIR)/libfast

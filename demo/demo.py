@@ -67,7 +67,8 @@ class Qmp:
 class Guest:
     """One QEMU process: console lines in a queue, QMP for control."""
 
-    def __init__(self, name, args, outdir, incoming=None, append="job=demo quiet", env=None):
+    def __init__(self, name, args, outdir, incoming=None, append="job=demo quiet", env=None,
+                 qemu_args=()):
         self.name = name
         self.log_path = os.path.join(outdir, name + ".log")
         self.lines = queue.Queue()
@@ -77,7 +78,7 @@ class Guest:
         sock = os.path.join(outdir, name + ".qmp")
         if os.path.exists(sock):
             os.unlink(sock)
-        qemu_args = ["-qmp", f"unix:{sock},server=on,wait=off"]
+        qemu_args = ["-qmp", f"unix:{sock},server=on,wait=off"] + list(qemu_args)
         if incoming:
             # -S: stay stopped after the restore, so `cont` is the moment it resumes.
             qemu_args += ["-S", "-incoming", f"exec:cat {incoming}"]
@@ -112,6 +113,20 @@ class Guest:
                     self.report[k] = v
             if line.strip() == marker:
                 return
+
+    def wait_exit(self, timeout=TIMEOUT):
+        """Collect DEMO key=value lines until the guest powers off."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise RuntimeError(f"{self.name}: still running (see {self.log_path})")
+            if line is None:
+                self.proc.wait(timeout=30)
+                return
+            if line.startswith("DEMO "):
+                self.report.update(kv.partition("=")[::2] for kv in line[5:].split())
 
     def say(self, text):
         self.proc.stdin.write(text + "\n")
@@ -412,6 +427,57 @@ def check_trigger(t, args):
             None not in vals and len(set(vals)) == len(vals), str(vals))
 
 
+def check_hibernation(t, args):
+    """Hibernation is a restore too: a guest hibernates to a swap disk and
+    powers off, and two copies of the disk are resumed.  Each resume must
+    start a new generation, once, with the CRNG reseeded before userspace
+    runs, so that the two do not hand out the same bytes."""
+    disk = os.path.join(args.out, "hibernate-swap.img")
+    with open(disk, "wb") as f:
+        f.truncate(256 << 20)
+    append = "job=hibernate quiet resume=/dev/vda"
+
+    # Without a VM Generation ID device: each QEMU process would bring a
+    # new GUID, a VM fork of its own on top of the resume.
+    def guest(name, path):
+        return Guest(name, args, args.out, append=append, env={"QEMU_VMGENID": "0"},
+                     qemu_args=["-drive", f"file={path},if=virtio,format=raw"])
+
+    parent = guest("hibernate-parent", disk)
+    try:
+        parent.wait_exit()
+        with open(parent.log_path) as f:
+            went_on = "DEMO-END" in f.read()
+    finally:
+        parent.kill()
+    before = parent.report
+    gen = num(before, "gen_before")
+    t.check("hibernate_image_written_and_powered_off", gen is not None and not went_on,
+            f"gen_before={before.get('gen_before')} swap={before.get('swap')}"
+            f" hibernate={before.get('hibernate')} went_on={went_on}")
+    clones = []
+    for i in (1, 2):
+        path = os.path.join(args.out, f"hibernate-swap{i}.img")
+        shutil.copyfile(disk, path)
+        c = guest(f"hibernate-resume{i}", path)
+        try:
+            c.expect("DEMO-END")
+            c.finish()
+            clones.append(c.report)
+        finally:
+            c.kill()
+    for i, c in enumerate(clones, 1):
+        t.check(f"hibernate_resume{i}_plus_one_reseeded_once",
+                "hibernate_started" not in c and num(c, "gen_after") == gen + 1
+                and c.get("crng_reseeds") == "1",
+                f"booted afresh={'hibernate_started' in c} gen {gen} -> {c.get('gen_after')}"
+                f" reseeds={c.get('crng_reseeds')}")
+    vals = [c.get("urandom_bytes") for c in clones]
+    t.check("hibernate_resumes_urandom_differs", None not in vals and len(set(vals)) == 2, str(vals))
+    for p in [disk] + [os.path.join(args.out, f"hibernate-swap{i}.img") for i in (1, 2)]:
+        os.unlink(p)
+
+
 def check(args):
     t = Ktap()
     try:
@@ -462,6 +528,10 @@ def check(args):
         check_trigger(t, args)
     except Exception as e:
         t.check("trigger_flow_completed", False, str(e))
+    try:
+        check_hibernation(t, args)
+    except Exception as e:
+        t.check("hibernate_flow_completed", False, str(e))
     return 0 if t.emit() else 1
 
 

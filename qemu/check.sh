@@ -68,7 +68,7 @@ if [ -n "$debug_kernel" ]; then
 	logs="$logs $out/guest-debug.log"
 fi
 
-echo "  QEMU    clone test: snapshot, 7 restores, restores with the notification held (logs: $out/clones/)"
+echo "  QEMU    clone test: snapshot, 7 restores, restores with the notification held,\n          a hibernation image resumed twice (logs: $out/clones/)"
 start=$(date +%s)
 "$top/demo/demo.py" --check --kernel "$kernel" --initrd "$initrd" --out "$out/clones" \
 	${debug_kernel:+--debug-kernel "$debug_kernel"} > "$out/clones.log" 2>&1 || true

@@ -40,6 +40,8 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
+#include <linux/platform_device.h>
+#include <linux/pm.h>
 #include <linux/poll.h>
 #include <linux/random.h>
 #include <linux/restart_block.h>
@@ -744,6 +746,81 @@ static struct notifier_block sysgenid_vmfork_nb = {
 	.priority = INT_MIN,
 };
 
+#ifdef CONFIG_HIBERNATION
+/*
+ * Resuming a hibernation image is a restore like any other: the image can
+ * be resumed more than once (a copied swap device, a crash after resume),
+ * and each resume continues with the same CRNG state and the same
+ * userspace.  random.c reseeds on PM_RESTORE_PREPARE, but in the boot
+ * kernel that the image then replaces.
+ *
+ * Both the kernel that writes an image and the one that restores it freeze
+ * the devices first.  A mark chosen then is saved in the image, and a copy
+ * is kept out of it: after a resume the two differ, because the copy holds
+ * the restoring kernel's choice.  (A failed power-down also ends with the
+ * restore callback, the marks equal.)
+ */
+static u64 sysgenid_image_mark;
+static u64 sysgenid_boot_mark __nosavedata;
+
+static int sysgenid_pm_freeze(struct device *dev)
+{
+	sysgenid_image_mark = get_random_u64();
+	sysgenid_boot_mark = sysgenid_image_mark;
+	return 0;
+}
+
+/*
+ * The PM core calls this in the resumed kernel, in process context, before
+ * it thaws userspace: as for a software trigger, the CRNG is reseeded, the
+ * vmfork chain runs and the generation moves, before any task runs again.
+ */
+static int sysgenid_pm_restore(struct device *dev)
+{
+	int ret;
+
+	if (sysgenid_image_mark == sysgenid_boot_mark)
+		return 0;
+	sysgenid_boot_mark = sysgenid_image_mark;
+	ret = sysgenid_trigger(0);
+	if (ret)
+		dev_err(dev, "no new generation after resume: %d\n", ret);
+	return 0;
+}
+
+static const struct dev_pm_ops sysgenid_pm_ops = {
+	.freeze		= sysgenid_pm_freeze,
+	.restore	= sysgenid_pm_restore,
+};
+
+/* The misc class has no PM callbacks: a device of our own gets them. */
+static struct platform_driver sysgenid_pm_driver = {
+	.driver = {
+		.name	= "sysgenid",
+		.pm	= &sysgenid_pm_ops,
+	},
+};
+
+static int __init sysgenid_pm_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	ret = platform_driver_register(&sysgenid_pm_driver);
+	if (ret)
+		return ret;
+	pdev = platform_device_register_simple("sysgenid", PLATFORM_DEVID_NONE,
+						NULL, 0);
+	if (IS_ERR(pdev)) {
+		platform_driver_unregister(&sysgenid_pm_driver);
+		return PTR_ERR(pdev);
+	}
+	return 0;
+}
+#else
+static inline int sysgenid_pm_init(void) { return 0; }
+#endif
+
 /*
  * drivers/misc/ links before drivers/virt/, so when both are built in the
  * notifier is registered before vmgenid can report a change.
@@ -763,8 +840,15 @@ static int __init sysgenid_init(void)
 	ret = register_random_vmfork_notifier(&sysgenid_vmfork_nb);
 	if (ret)
 		goto err_misc;
+
+	/* Without it, a resumed hibernation image would keep its generation. */
+	ret = sysgenid_pm_init();
+	if (ret)
+		goto err_notifier;
 	return 0;
 
+err_notifier:
+	unregister_random_vmfork_notifier(&sysgenid_vmfork_nb);
 err_misc:
 	misc_deregister(&sysgenid_misc);
 err_page:
