@@ -83,6 +83,8 @@ selftests: kernel-tree
 	+@$(MAKE) -s -C $(KSRC)/tools/testing/selftests -j$(JOBS) \
 		TARGETS="$(KSELFTESTS)" INSTALL_PATH=$(KST_DIR) install >$(BUILD)/selftests.log 2>&1 || \
 		{ cat $(BUILD)/selftests.log; exit 1; }
+	@grep -qx sysgenid:sysgenid_test_32 $(KST_DIR)/kselftest-list.txt || \
+		{ echo "selftests: sysgenid_test_32 was not built: -m32 needs gcc-multilib"; exit 1; }
 	@echo "  KSFT    build/kselftest ($(KSELFTESTS))"
 
 libfast: deps

@@ -95,7 +95,8 @@
  * in-kernel users of VM forks react before the generation moves.  Returns 0.
  * A restore on another host or after a reboot passes a value above the
  * generation it checkpointed, or lazy checkers that compare against it see
- * no change.
+ * no change.  A 32-bit process passes a 32-bit arg, taken as that value
+ * (not as the low half of one): it cannot ask for more than 2^32 - 1.
  * EINVAL:     arg is above current + 1 and would end counting (U64_MAX) or
  *             leave the low 32 bits unchanged (arg - current a multiple of
  *             2^32): read() and write() carry only those, so an old ack
