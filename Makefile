@@ -42,8 +42,8 @@ KMAKE		:= $(MAKE) -s -C $(KSRC) $(KMAKE_ARGS)
 KSELFTESTS	:= sysgenid vDSO timens
 KST_DIR		:= $(BUILD)/kselftest
 
-.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check demo patches check-patches \
-	install uninstall clean distclean
+.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check check-deb demo patches \
+	check-patches install uninstall clean distclean
 
 all: kernel
 
@@ -138,6 +138,11 @@ ifeq ($(DEBUG_CHECK),1)
 else
 	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
 endif
+
+# libfast's Debian packages: built from a copy of the tree, linted,
+# installed, used and purged (as root; make check runs it with the host tests).
+check-deb: deps
+	@scripts/check-deb.sh
 
 demo: kernel initramfs
 	@QEMU_ACCEL=$(QEMU_ACCEL) demo/demo.py --kernel $(BUILD)/bzImage \

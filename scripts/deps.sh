@@ -7,7 +7,8 @@ set -eu
 PKGS="linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
 cpio xz-utils gzip kmod rsync ccache qemu-system-x86 busybox-static socat
 python3 python3-ply hyperfine sparse pkg-config man-db groff-base
-python3-sphinx python3-sphinx-rtd-theme python3-yaml gcc-multilib"
+python3-sphinx python3-sphinx-rtd-theme python3-yaml gcc-multilib
+debhelper dpkg-dev fakeroot lintian"
 
 missing=
 for p in $PKGS; do
