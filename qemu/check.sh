@@ -19,11 +19,12 @@ mkdir -p "$out"
 
 # Host tests, printed in the guest runner's format: libfast's unit tests
 # (static, shared, and under ThreadSanitizer and AddressSanitizer+UBSan,
-# which end a test at their first report), the staged `make install` test
-# and the Debian packages' test.
+# which end a test at their first report), the staged `make install` test,
+# the Debian packages' test and the repo-to-tree path map's.
 lt=$top/build/libfast/tests
 host_tests="$lt/libfast_host_test $lt/libfast_host_test_shared $lt/libfast_host_test_tsan
-$lt/libfast_host_test_asan $top/libfast/tests/install_test.sh $top/scripts/check-deb.sh"
+$lt/libfast_host_test_asan $top/libfast/tests/install_test.sh $top/scripts/check-deb.sh
+$top/scripts/pathmap_test.sh"
 export TSAN_OPTIONS="halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
 export ASAN_OPTIONS="halt_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 echo "  HOST    libfast, install and package tests (log: $out/host.log)"

@@ -8,22 +8,13 @@
 # With --only, just the given repo files are brought in (make patches builds
 # the series one patch at a time this way) and nothing is removed.
 #
-# New files are copied along the map below.  Changes to existing upstream
+# New files are copied along scripts/pathmap.  Changes to existing upstream
 # files (Kconfig, Makefile, vdso.lds.S, ...) live in the repo as *.patch
 # hunks next to the code they wire up; they are applied to pristine copies
 # of the files they touch (kept in PRISTINE_DIR the first time a file is
 # patched), so editing or dropping a hunk never needs a fresh tree.  Only
 # files whose content changed are written, which keeps rebuilds incremental.
 set -eu
-
-# repo folder        lands in the kernel tree at
-MAP='
-kernel/              ./
-arch-vdso/           arch/
-include/uapi/        include/uapi/
-selftests/           tools/testing/selftests/sysgenid/
-Documentation/       Documentation/
-'
 
 tree=$1
 pristine=$2
@@ -34,6 +25,7 @@ if [ "${1:-}" = --only ]; then
 	only=$(printf '%s\n' "$@")
 fi
 repo=$(cd "$(dirname "$0")/.." && pwd)
+MAP=$(grep -v '^#' "$repo/scripts/pathmap")
 manifest=$pristine/.copied
 mkdir -p "$pristine"
 touch "$manifest"
