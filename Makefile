@@ -17,18 +17,18 @@ KTARBALL	:= /usr/src/linux-source-6.12.tar.xz
 JOBS		?= $(shell echo $$(( $$(nproc) + 1 )))
 QEMU_ACCEL	?= tcg
 
-GUEST_CONFIG	:= kernel/kernel/configs/sysgenid_guest.config
+GUEST_CONFIG	:= qemu/configs/sysgenid_guest.config
 
 # DEBUG=1: the same guest plus lockdep, KASAN, UBSAN, kmemleak, ... in a
 # tree of its own, built into build/bzImage-debug.
 ifeq ($(DEBUG),1)
 KSRC		:= $(BUILD)/linux-debug
 PRISTINE	:= $(BUILD)/pristine-debug
-GUEST_CONFIG	+= kernel/kernel/configs/sysgenid_debug.config
+GUEST_CONFIG	+= qemu/configs/sysgenid_debug.config
 BZIMAGE		:= $(BUILD)/bzImage-debug
 else
 PRISTINE	:= $(BUILD)/pristine
-GUEST_CONFIG	+= kernel/kernel/configs/sysgenid_hibernation.config
+GUEST_CONFIG	+= qemu/configs/sysgenid_hibernation.config
 BZIMAGE		:= $(BUILD)/bzImage
 endif
 

@@ -25,7 +25,7 @@ note() { echo "$*"; echo "$*" >> "$log"; }
 bad() { note "FAIL $*"; fail=1; }
 
 config() {
-	cp "$repo/kernel/kernel/configs/sysgenid_guest.config" kernel/configs/
+	cp "$repo/qemu/configs/sysgenid_guest.config" kernel/configs/
 	make -s tinyconfig sysgenid_guest.config > /dev/null 2>&1
 	[ $# -eq 0 ] || { scripts/config "$@"; make -s olddefconfig > /dev/null; }
 }

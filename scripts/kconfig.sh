@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Configure KERNEL_TREE as tinyconfig plus the given fragments (file names
-# under kernel/configs/), then check that every option the fragments ask for
-# made it into .config: olddefconfig silently drops what it cannot satisfy.
+# Configure KERNEL_TREE as tinyconfig plus the given fragments (the rig's,
+# in qemu/configs/: copied to the tree's kernel/configs/ for make), then
+# check that every option the fragments ask for made it into .config:
+# olddefconfig silently drops what it cannot satisfy.
 # The configuration is redone only when a fragment or a Kconfig hunk changed.
 #
 # usage: scripts/kconfig.sh KERNEL_TREE FRAGMENT...
@@ -20,6 +21,9 @@ if [ -f "$tree/.config" ] && [ "$(cat "$tree/.config.sysgenid" 2>/dev/null)" = "
 fi
 
 echo "  KCONFIG tinyconfig $*"
+for f in "$@"; do
+	cp "$repo/$f" "$tree/kernel/configs/"
+done
 make -s -C "$tree" tinyconfig $(for f in "$@"; do basename "$f"; done) >/dev/null
 
 bad=0

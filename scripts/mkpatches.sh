@@ -6,6 +6,12 @@
 # files ("Files: ...") and its commit message (after "---"); series/cover.txt
 # is the cover letter.  Writes build/patches/ with a `series` file, and
 # leaves the git tree in build/series-tree.
+#
+# A file can grow over several patches, so that each patch is one logical
+# step: a patch that carries an early version of a file lists it under
+# "Staged: ..." as well, and series/NNNN-*.stage is the diff (kernel tree
+# paths, -p1) from the repo's final version to that early one.  The stage
+# stays applied until a later patch lists the file again.
 set -eu
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tarball=/usr/src/linux-source-6.12.tar.xz
@@ -20,13 +26,13 @@ email=$(git -C "$repo" config user.email || echo "sysgenid@example.org")
 export GIT_AUTHOR_NAME="$name" GIT_AUTHOR_EMAIL="$email"
 export GIT_COMMITTER_NAME="$name" GIT_COMMITTER_EMAIL="$email"
 
-# Every overlay file belongs to exactly one patch; the guest config fragment
-# is the test rig's, not the series'.
+# Every overlay file is finished by exactly one patch (an earlier one may
+# carry it staged).
 listed=$(sed -n 's/^Files: //p' "$repo"/series/0*.txt | tr ' ' '\n' | sort)
-dups=$(echo "$listed" | uniq -d)
+staged=$(sed -n 's/^Staged: //p' "$repo"/series/0*.txt | tr ' ' '\n' | sort)
+dups=$(echo "$listed" | uniq -d | grep -vxF "${staged:-@@none@@}" || true)
 [ -z "$dups" ] || { echo "mkpatches: in two patches: $dups" >&2; exit 1; }
-all=$(cd "$repo" && find kernel arch-vdso include/uapi selftests Documentation -type f \
-	! -path 'kernel/kernel/configs/*' 2>/dev/null | sort)
+all=$(cd "$repo" && find $(grep -v '^#' scripts/pathmap | cut -d' ' -f1) -type f 2>/dev/null | sort)
 listed_file=$(mktemp)
 echo "$listed" > "$listed_file"
 missing=$(echo "$all" | comm -23 - "$listed_file")
@@ -45,10 +51,26 @@ git tag base
 pristine=$(mktemp -d)
 trap 'rm -rf "$pristine"' EXIT
 files=
+active=
 for s in "$repo"/series/0*.txt; do
-	files="$files $(sed -n 's/^Files: //p' "$s")"
+	mine=$(sed -n 's/^Files: //p' "$s")
+	files="$files $mine"
+	# A stage ends with the patch that lists its files again.
+	still=
+	for d in $active; do
+		for f in $(sed -n 's/^Staged: //p' "${d%.stage}.txt"); do
+			case " $mine " in *" $f "*) continue 2 ;; esac
+		done
+		still="$still $d"
+	done
+	active=$still
 	# shellcheck disable=SC2086
 	"$repo/scripts/overlay.sh" "$tree" "$pristine" --only $files > /dev/null
+	[ -f "${s%.txt}.stage" ] && active="$active ${s%.txt}.stage"
+	for d in $active; do
+		patch -s -p1 --no-backup-if-mismatch < "$d" ||
+			{ echo "mkpatches: $d does not apply to the final files; refresh it" >&2; exit 1; }
+	done
 	if grep -q "$placeholder" MAINTAINERS; then
 		sed -i "s|$placeholder|$name <$email>|" MAINTAINERS
 	fi
@@ -59,6 +81,7 @@ for s in "$repo"/series/0*.txt; do
 	} | git commit -q -F -
 	echo "  PATCH   $(git log -1 --format=%s)"
 done
+[ -z "$active" ] || { echo "mkpatches: no later patch finishes the files of$active" >&2; exit 1; }
 
 # v1-v7 were Adrian Catangiu's (2020-2021): this is the next version.  Cc
 # whom get_maintainer.pl names for the whole series, and the people of the

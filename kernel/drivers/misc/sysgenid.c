@@ -810,7 +810,7 @@ static int __init sysgenid_pm_init(void)
 	if (ret)
 		return ret;
 	pdev = platform_device_register_simple("sysgenid", PLATFORM_DEVID_NONE,
-						NULL, 0);
+					       NULL, 0);
 	if (IS_ERR(pdev)) {
 		platform_driver_unregister(&sysgenid_pm_driver);
 		return PTR_ERR(pdev);
