@@ -116,12 +116,15 @@ guest: libfast
 		libfast/tests/install_consumer.c $$($(STAGE_PC) --cflags --libs sysgenid)
 	@install -m 755 demo/job-demo demo/job-window demo/job-trigger demo/job-hibernate \
 		$(GUEST_DIR)/bin/
+	@test -x $(BUILD)/libfast/tests/vendor_test_32 || \
+		{ echo "guest: vendor_test_32 was not built: -m32 needs gcc-multilib"; exit 1; }
 
 initramfs: selftests guest
 	@mkdir -p $(KST_DIR)/libfast
 	@cp $(BUILD)/libfast/tests/libfast_guest_test libfast/tests/cli_test.sh \
-		$(BUILD)/libfast/tests/install_consumer $(KST_DIR)/libfast/
-	@for t in libfast_guest_test cli_test.sh install_consumer; do \
+		$(BUILD)/libfast/tests/install_consumer $(BUILD)/libfast/tests/vendor_test_32 \
+		$(BUILD)/libfast/tests/vendor_test $(KST_DIR)/libfast/
+	@for t in libfast_guest_test cli_test.sh install_consumer vendor_test_32 vendor_test; do \
 		grep -qx libfast:$$t $(KST_DIR)/kselftest-list.txt || \
 			echo libfast:$$t >> $(KST_DIR)/kselftest-list.txt; \
 	done
