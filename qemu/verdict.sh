@@ -8,14 +8,24 @@
 # Counting is per test case: a binary with a KTAP "Totals" line contributes
 # its counts, any other binary counts as one.
 #
-# usage: [VERDICT_GUESTS=N] qemu/verdict.sh LOG...
+# usage: [VERDICT_GUESTS=N] qemu/verdict.sh LOG... [--splats-only LOG...]
 # N guests must each have printed their completion marker (default 1).
+# The logs after --splats-only (guests judged elsewhere, such as the clone
+# tests' own) are only scanned for kernel splats.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # The splat patterns, one alternation (qemu/splats).
 splats=$(grep -v '^#' "$here/splats" | grep . | paste -sd'|')
+judged=
+scanned=
+for a in "$@"; do
+	case $a in
+	--splats-only) scanned=" " ;;
+	*) if [ -n "$scanned" ]; then scanned="$scanned$a "; else judged="$judged$a "; fi ;;
+	esac
+done
 
-awk '
+awk -v scanned="$scanned" '
 function flush_binary(result, name,    crashed) {
 	if (have_totals) {
 		pass += t_pass; fail += t_fail; skip += t_skip
@@ -29,6 +39,11 @@ function flush_binary(result, name,    crashed) {
 		fail++
 	}
 	have_totals = 0
+}
+BEGIN { n = split(scanned, s, " "); for (i = 1; i <= n; i++) splats_only[s[i]] = 1 }
+FILENAME in splats_only {
+	if (!/^#/ && $0 ~ splat_re) { splats++; print "SPLAT " $0 "   (in " FILENAME ")" }
+	next
 }
 /^# selftests: / { have_totals = 0; next }
 /^# # Totals: pass:/ {
@@ -69,4 +84,4 @@ END {
 	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0)
-}' guests="${VERDICT_GUESTS:-1}" splat_re="$splats" "$@"
+}' guests="${VERDICT_GUESTS:-1}" splat_re="$splats" $judged $scanned
