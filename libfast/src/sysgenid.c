@@ -91,12 +91,12 @@ uint64_t sysgenid__page_read_split(const volatile struct sysgenid_page *page)
 	return (uint64_t)hi << 32 | lo;
 }
 
-static uint64_t sysgenid_fallback_none_get(void)
+static uint64_t sysgenid_none_get(void)
 {
 	return SYSGENID_GEN_INVALID;
 }
 
-static uint64_t sysgenid_fallback_mmap_get(void)
+static uint64_t sysgenid_mmap_get(void)
 {
 #if __SIZEOF_POINTER__ >= 8
 	/* Acquire pairs with the kernel's release store of the generation. */
@@ -106,7 +106,7 @@ static uint64_t sysgenid_fallback_mmap_get(void)
 #endif
 }
 
-static int sysgenid_fallback_ioctl_read(uint64_t *gen)
+static int sysgenid_ioctl_read(uint64_t *gen)
 {
 	__u64 val;
 
@@ -116,12 +116,12 @@ static int sysgenid_fallback_ioctl_read(uint64_t *gen)
 	return 0;
 }
 
-static uint64_t sysgenid_fallback_ioctl_get(void)
+static uint64_t sysgenid_ioctl_get(void)
 {
 	uint64_t gen = SYSGENID_GEN_INVALID;
 	int saved_errno = errno;
 
-	sysgenid_fallback_ioctl_read(&gen);
+	sysgenid_ioctl_read(&gen);
 	/* A signal handler may call us; leave the interrupted code's errno. */
 	errno = saved_errno;
 	return gen;
@@ -178,7 +178,7 @@ static void why_add_errno(int err)
 		why_add("errno %d", err);
 }
 
-static int sysgenid_fallback_open(const char *backend, int *fd)
+static int sysgenid_open_device(const char *backend, int *fd)
 {
 	int err;
 
@@ -222,13 +222,13 @@ static int sysgenid_vdso_probe(void)
 }
 
 /* Map the page and close the file: the mapping keeps the device alive. */
-static int sysgenid_fallback_mmap_setup(const char *backend)
+static int sysgenid_mmap_setup(const char *backend)
 {
 	long page_len = sysconf(_SC_PAGESIZE);
 	void *page;
 	int fd, err, ret;
 
-	ret = sysgenid_fallback_open(backend, &fd);
+	ret = sysgenid_open_device(backend, &fd);
 	if (ret)
 		return ret;
 
@@ -247,16 +247,16 @@ static int sysgenid_fallback_mmap_setup(const char *backend)
 	return 0;
 }
 
-static int sysgenid_fallback_ioctl_setup(void)
+static int sysgenid_ioctl_setup(void)
 {
 	uint64_t gen;
 	int ret;
 
-	ret = sysgenid_fallback_open("ioctl", &sg.fd);
+	ret = sysgenid_open_device("ioctl", &sg.fd);
 	if (ret)
 		return ret;
 
-	ret = sysgenid_fallback_ioctl_read(&gen);
+	ret = sysgenid_ioctl_read(&gen);
 	if (ret) {
 		why_add("ioctl: SYSGENID_GET_GENERATION failed: ");
 		why_add_errno(-ret);
@@ -277,7 +277,7 @@ static int sysgenid_pick_auto(void)
 		why_add("vdso: serving; ");
 		sg.backend = SYSGENID_BACKEND_VDSO;
 		/* Only so sysgenid_changed() can be a load: no fd stays open. */
-		if (!sysgenid_fallback_mmap_setup("mmap")) {
+		if (!sysgenid_mmap_setup("mmap")) {
 			/*
 			 * The page follows the committed generation; a
 			 * race-free vDSO sees a restore before it.  The check
@@ -296,19 +296,19 @@ static int sysgenid_pick_auto(void)
 	}
 
 	why_add("; ");
-	ret = sysgenid_fallback_mmap_setup("mmap");
+	ret = sysgenid_mmap_setup("mmap");
 	if (!ret) {
 		why_add("mmap: serving, no descriptor kept; ioctl: unused");
-		sg.get = sysgenid_fallback_mmap_get;
+		sg.get = sysgenid_mmap_get;
 		sg.backend = SYSGENID_BACKEND_MMAP;
 		return 0;
 	}
 
 	why_add("; ");
-	ret = sysgenid_fallback_ioctl_setup();
+	ret = sysgenid_ioctl_setup();
 	if (!ret) {
 		why_add("ioctl: serving on a kept descriptor");
-		sg.get = sysgenid_fallback_ioctl_get;
+		sg.get = sysgenid_ioctl_get;
 		sg.backend = SYSGENID_BACKEND_IOCTL;
 	}
 	return ret;
@@ -336,14 +336,14 @@ static int sysgenid_pick_forced(enum sysgenid_backend want, const char *env)
 			ret = sysgenid_vdso_probe();
 			break;
 		case SYSGENID_BACKEND_MMAP:
-			ret = sysgenid_fallback_mmap_setup("mmap");
+			ret = sysgenid_mmap_setup("mmap");
 			if (!ret)
-				sg.get = sysgenid_fallback_mmap_get;
+				sg.get = sysgenid_mmap_get;
 			break;
 		case SYSGENID_BACKEND_IOCTL:
-			ret = sysgenid_fallback_ioctl_setup();
+			ret = sysgenid_ioctl_setup();
 			if (!ret)
-				sg.get = sysgenid_fallback_ioctl_get;
+				sg.get = sysgenid_ioctl_get;
 			break;
 		case SYSGENID_BACKEND_NONE:
 			break;
@@ -402,7 +402,7 @@ static void sysgenid_pick(void)
 	const char *env = secure_getenv(SYSGENID_ENV);
 	int ret;
 
-	sg.get = sysgenid_fallback_none_get;
+	sg.get = sysgenid_none_get;
 	sg.fd = -1;
 
 	if (!env || !*env || !strcmp(env, "auto")) {
@@ -420,7 +420,7 @@ static void sysgenid_pick(void)
 
 	if (ret) {
 		sg.backend = SYSGENID_BACKEND_NONE;
-		sg.get = sysgenid_fallback_none_get;
+		sg.get = sysgenid_none_get;
 	}
 	sg.err = ret;
 	if (!ret)
@@ -456,7 +456,7 @@ SYSGENID_EXPORT int sysgenid_get(uint64_t *gen)
 	if (ret)
 		return ret;
 	if (sg.backend == SYSGENID_BACKEND_IOCTL)
-		return sysgenid_fallback_ioctl_read(gen);
+		return sysgenid_ioctl_read(gen);
 	*gen = sg.get();
 	return 0;
 }
@@ -555,7 +555,7 @@ void sysgenid__test_use_page(const volatile struct sysgenid_page *page)
 	sysgenid__test_reset();
 	sg.backend = SYSGENID_BACKEND_MMAP;
 	sg.page = page;
-	sg.get = sysgenid_fallback_mmap_get;
+	sg.get = sysgenid_mmap_get;
 	why_add("mmap: serving from a test page (sysgenid__test_use_page)");
 	__atomic_store_n(&sg_ready, 1, __ATOMIC_RELEASE);
 }
