@@ -28,7 +28,6 @@ GUEST_CONFIG	+= qemu/configs/sysgenid_debug.config
 BZIMAGE		:= $(BUILD)/bzImage-debug
 else
 PRISTINE	:= $(BUILD)/pristine
-GUEST_CONFIG	+= qemu/configs/sysgenid_hibernation.config
 BZIMAGE		:= $(BUILD)/bzImage
 endif
 

@@ -26,18 +26,24 @@ for f in "$@"; do
 done
 make -s -C "$tree" tinyconfig $(for f in "$@"; do basename "$f"; done) >/dev/null
 
+# Each option as the last fragment that names it sets it (merge_config's
+# rule: a later fragment overrides an earlier one).
 bad=0
 for f in "$@"; do
-	grep -E '^(# )?CONFIG_' "$repo/$f" | while read -r line; do
-		case $line in
-		"# "*)	opt=$(echo "$line" | sed 's/^# \(CONFIG_[A-Za-z0-9_]*\).*/\1/')
-			grep -q "^$opt=" "$tree/.config" && echo "kconfig: $opt should be off" && exit 1 ;;
-		*)	grep -qx "$line" "$tree/.config" ||
-				{ echo "kconfig: $line from $f missing in .config (unmet dependency?)"; exit 1; } ;;
-		esac
-		true
-	done || bad=1
-done
+	grep -E '^(# )?CONFIG_[A-Za-z0-9_]*[= ]' "$repo/$f" |
+		sed -E 's/^(# )?(CONFIG_[A-Za-z0-9_]*)(.*)/\2 \1\2\3/' | sed "s|\$| @$f|"
+done | awk '{ last[$1] = $0; order[$1] = NR } END { for (o in last) print order[o], last[o] }' |
+	sort -n | cut -d' ' -f3- | while read -r line; do
+	f=${line##* @}
+	line=${line% @*}
+	case $line in
+	"# "*)	opt=$(echo "$line" | sed 's/^# \(CONFIG_[A-Za-z0-9_]*\).*/\1/')
+		grep -q "^$opt=" "$tree/.config" && echo "kconfig: $opt should be off ($f)" && exit 1 ;;
+	*)	grep -qx "$line" "$tree/.config" ||
+			{ echo "kconfig: $line from $f missing in .config (unmet dependency?)"; exit 1; } ;;
+	esac
+	true
+done || bad=1
 if [ $bad -ne 0 ]; then
 	rm -f "$tree/.config.sysgenid"
 	exit 1

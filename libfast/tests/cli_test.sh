@@ -15,6 +15,17 @@ check() {	# check NAME COMMAND...: the command's status is the verdict
 	fi
 }
 gen() { sysgenid get | cut -d' ' -f1; }
+# started PID: wait (at most 10 s) until `sysgenid watch` PID sleeps in
+# poll() on the device, its tracking set up, instead of sleeping and hoping.
+started() {
+	i=0
+	until ls -l "/proc/$1/fd" 2> /dev/null | grep -q ' -> /dev/sysgenid$' &&
+	      grep -q poll "/proc/$1/wchan" 2> /dev/null; do
+		i=$((i + 1))
+		[ $i -le 1000 ] || { echo "# pid $1 never waited on /dev/sysgenid"; return 1; }
+		sleep 0.01
+	done
+}
 
 echo "TAP version 13"
 if [ ! -e /dev/sysgenid ]; then
@@ -38,7 +49,7 @@ check trigger_min_equals_form sh -c "[ \"\$(sysgenid trigger --min=$((g1 + 5)))\
 # A tracked watcher sees one change, acks it, and the overseer's wait returns.
 sysgenid watch --track --count 1 > /tmp/watch.out &
 watcher=$!
-sleep 1
+started $watcher
 sysgenid trigger > /dev/null
 g2=$(gen)
 check wait_returns_after_ack sysgenid wait --timeout 10000
@@ -48,7 +59,7 @@ check watch_printed_the_change grep -qx "generation $g2" /tmp/watch.out
 # A tracked watcher that never acks: the wait times out, exit code 1.
 sysgenid watch --track > /dev/null &
 stuck=$!
-sleep 1
+started $stuck
 kill -STOP $stuck
 sysgenid trigger > /dev/null
 sysgenid wait --timeout 300 2> /dev/null
@@ -75,7 +86,7 @@ check status_reports_the_source_and_race_free sh -c \
 # running on the installed shared library.
 sysgenid watch > /dev/null &
 watcher=$!
-sleep 1
+started $watcher
 check runs_on_the_installed_libsysgenid_so grep -q ' /usr/lib/libsysgenid\.so\.1$' /proc/$watcher/maps
 kill $watcher
 wait $watcher 2> /dev/null
