@@ -410,7 +410,7 @@ static void check_vdso(struct ctx *c)
 		return;
 	count(c, CAT_VDSO);
 	floor = view_floor(VIEW_VDSO);
-	observe(VIEW_VDSO, floor, vdso_get(), "__vdso_sysgenid_get()");
+	observe(VIEW_VDSO, floor, vdso_get(), "vDSO getter");
 }
 
 static bool gen_get(struct ctx *c, int fd, __u64 *gen)
@@ -1490,8 +1490,13 @@ static bool blocker_blocked(struct blocker *b)
 	buf[n] = '\0';
 	/* "running", or the number of the system call it sleeps in. */
 	nr = strtol(buf, NULL, 10);
-	return buf[0] != 'r' && (nr == SYS_read || nr == SYS_poll ||
-				 nr == SYS_ppoll || nr == SYS_ioctl);
+	if (buf[0] == 'r')
+		return false;
+#ifdef SYS_poll		/* not on arm64: glibc's poll() is ppoll there */
+	if (nr == SYS_poll)
+		return true;
+#endif
+	return nr == SYS_read || nr == SYS_ppoll || nr == SYS_ioctl;
 }
 
 /*
@@ -2176,11 +2181,13 @@ int main(int argc, char **argv)
 	ehdr = getauxval(AT_SYSINFO_EHDR);
 	if (ehdr) {
 		vdso_init_from_sysinfo_ehdr(ehdr);
-		vdso_get = (__u64 (*)(void))vdso_sym("LINUX_2.6",
-						     "__vdso_sysgenid_get");
+#ifdef SYSGENID_VDSO_GETTER
+		vdso_get = (__u64 (*)(void))vdso_sym(SYSGENID_VDSO_VERSION,
+						     SYSGENID_VDSO_GETTER);
+#endif
 	}
 	if (!vdso_get)
-		ksft_print_msg("no __vdso_sysgenid_get: checking the other views only\n");
+		ksft_print_msg("no vDSO getter: checking the other views only\n");
 
 	ksft_print_msg("%d workers, target %llu ops (%s) in at least %llu s, at most %llu s\n",
 		       NR_WORKERS, (unsigned long long)target,

@@ -148,34 +148,6 @@ static __u32 load32(const __u32 *p)
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
-/*
- * The page's 64-bit generation.  A 32-bit build (sysgenid_test_32, a
- * compat process) reads it as the uapi header tells 32-bit readers to: the
- * low word, the high and low halves, the low word again, until they agree.
- */
-static __u64 page_gen(const struct sysgenid_page *page)
-{
-#if __SIZEOF_LONG__ >= 8
-	return __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE);
-#else
-	const __u32 *half = (const __u32 *)&page->generation;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	enum { LO, HI };
-#else
-	enum { HI, LO };
-#endif
-	__u32 g32, hi, lo;
-
-	do {
-		g32 = __atomic_load_n(&page->generation32, __ATOMIC_ACQUIRE);
-		hi = __atomic_load_n(&half[HI], __ATOMIC_ACQUIRE);
-		lo = __atomic_load_n(&half[LO], __ATOMIC_ACQUIRE);
-	} while (lo != g32 ||
-		 __atomic_load_n(&page->generation32, __ATOMIC_ACQUIRE) != g32);
-	return (__u64)hi << 32 | lo;
-#endif
-}
-
 static __u64 gen_get(struct __test_metadata *_metadata, int fd)
 {
 	__u64 gen = 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <linux/sysgenid.h>
 
 /* Does this task hold @cap in its effective set?  (No libcap here.) */
 static inline bool cap_effective(int cap)
@@ -19,6 +20,34 @@ static inline bool cap_effective(int cap)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+/*
+ * The page's 64-bit generation.  A 32-bit build (the *_32 tests, compat
+ * processes) reads it as the uapi header tells 32-bit readers to: the low
+ * word, the high and low halves, the low word again, until they agree.
+ */
+static inline __u64 page_gen(const struct sysgenid_page *page)
+{
+#if __SIZEOF_LONG__ >= 8
+	return __atomic_load_n(&page->generation, __ATOMIC_ACQUIRE);
+#else
+	const __u32 *half = (const __u32 *)&page->generation;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	enum { LO, HI };
+#else
+	enum { HI, LO };
+#endif
+	__u32 g32, hi, lo;
+
+	do {
+		g32 = __atomic_load_n(&page->generation32, __ATOMIC_ACQUIRE);
+		hi = __atomic_load_n(&half[HI], __ATOMIC_ACQUIRE);
+		lo = __atomic_load_n(&half[LO], __ATOMIC_ACQUIRE);
+	} while (lo != g32 ||
+		 __atomic_load_n(&page->generation32, __ATOMIC_ACQUIRE) != g32);
+	return (__u64)hi << 32 | lo;
+#endif
 }
 
 #endif /* SYSGENID_UTIL_H */

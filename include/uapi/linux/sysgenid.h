@@ -157,4 +157,20 @@ struct sysgenid_page {
 	__u64 generation;
 };
 
+/*
+ * SYSGENID_VDSO_GETTER, SYSGENID_VDSO_VERSION - the vDSO's getter of the
+ * 64-bit generation on this architecture: look the name up with that
+ * symbol version in the vDSO (getauxval(AT_SYSINFO_EHDR)) and call it as
+ * __u64 (*)(void).  It needs no system call and no file; a kernel without
+ * CONFIG_SYSGENID does not export it, so its presence means the value is
+ * live.  Not defined where no vDSO of the architecture has the getter.
+ */
+#if (defined(__x86_64__) && !defined(__ILP32__)) || defined(__i386__)
+#define SYSGENID_VDSO_GETTER		"__vdso_sysgenid_get"
+#define SYSGENID_VDSO_VERSION		"LINUX_2.6"
+#elif defined(__aarch64__)
+#define SYSGENID_VDSO_GETTER		"__kernel_sysgenid_get"
+#define SYSGENID_VDSO_VERSION		"LINUX_2.6.39"
+#endif
+
 #endif /* _UAPI_LINUX_SYSGENID_H */
