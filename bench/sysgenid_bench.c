@@ -46,8 +46,25 @@
 
 #include "bench.h"
 #include "internal.h"	/* sysgenid__test_use_page(), for -S only */
+#include "../libfast/tests/vdso_names.h"	/* the vDSO's getrandom, per architecture */
 
 #define DEV		"/dev/sysgenid"
+
+/* The vDSO functions measured, by this architecture's names. */
+#ifdef SYSGENID_VDSO_GETTER
+#define VDSO_GETTER	SYSGENID_VDSO_GETTER
+#define NO_GETTER	"no " SYSGENID_VDSO_GETTER "@" SYSGENID_VDSO_VERSION " in the vDSO"
+#else
+#define VDSO_GETTER	"the vDSO getter"
+#define NO_GETTER	"no vDSO getter on this architecture"
+#endif
+#ifdef TEST_VDSO_GETRANDOM
+#define VDSO_GETRANDOM	TEST_VDSO_GETRANDOM
+#define NO_GETRANDOM	"no usable " TEST_VDSO_GETRANDOM "@" TEST_VDSO_VERSION
+#else
+#define VDSO_GETRANDOM	"the vDSO getrandom"
+#define NO_GETRANDOM	"no vDSO getrandom on this architecture"
+#endif
 
 enum {
 	MAX_REPS	= 64,
@@ -55,7 +72,7 @@ enum {
 	BATCH_NS	= 1000000,	/* calibrate a batch to about 1 ms */
 };
 
-/* The layout __vdso_getrandom() reports when asked with opaque_len ~0UL. */
+/* The layout the vDSO's getrandom reports when asked with opaque_len ~0UL. */
 struct vgetrandom_params {
 	uint32_t size_of_opaque_state;
 	uint32_t mmap_prot;
@@ -217,7 +234,7 @@ static const char *need_cookie(void)
 
 static const char *need_vdso(void)
 {
-	return vdso_sysgenid_get ? NULL : "no __vdso_sysgenid_get@LINUX_2.6 in the vDSO";
+	return vdso_sysgenid_get ? NULL : NO_GETTER;
 }
 
 static const char *need_libfast(void)
@@ -227,7 +244,7 @@ static const char *need_libfast(void)
 
 static const char *need_getrandom(void)
 {
-	return rng_state ? NULL : "no usable __vdso_getrandom@LINUX_2.6";
+	return rng_state ? NULL : NO_GETRANDOM;
 }
 
 static const char *need_rng(void)
@@ -273,12 +290,12 @@ static struct method methods[] = {
 	STAND_IN(mmap_load, "load of the generation from the mmap()ed /dev/sysgenid page",
 		 need_page),
 	STAND_IN(libfast_changed, "libsysgenid inline sysgenid_changed(&cookie)", need_cookie),
-	METHOD(vdso_raw, "__vdso_sysgenid_get() through a cached pointer", need_vdso),
+	METHOD(vdso_raw, VDSO_GETTER "() through a cached pointer", need_vdso),
 	STAND_IN(libfast_get, "libsysgenid sysgenid_vdso_get()", need_libfast),
 	METHOD(clock_gettime, "clock_gettime(CLOCK_MONOTONIC), libc through the vDSO", NULL),
-	METHOD(vdso_getrandom, "__vdso_getrandom() of 4 bytes", need_getrandom),
-	METHOD(vdso_getrandom_16, "__vdso_getrandom() of 16 bytes", need_getrandom),
-	METHOD(vdso_getrandom_64, "__vdso_getrandom() of 64 bytes", need_getrandom),
+	METHOD(vdso_getrandom, VDSO_GETRANDOM "() of 4 bytes", need_getrandom),
+	METHOD(vdso_getrandom_16, VDSO_GETRANDOM "() of 16 bytes", need_getrandom),
+	METHOD(vdso_getrandom_64, VDSO_GETRANDOM "() of 64 bytes", need_getrandom),
 	STAND_IN(rng_4, "libsysgenid sysgenid_rng_bytes() of 4 bytes", need_rng),
 	STAND_IN(rng_nocheck_4, "the same generator, generation check compiled out, 4 bytes",
 		 need_rng),
@@ -301,7 +318,9 @@ static void setup_getrandom(void)
 	struct vgetrandom_params params;
 	void *state;
 
-	vdso_getrandom = (vgetrandom_fn)sysgenid_vdso_sym("__vdso_getrandom", "LINUX_2.6");
+#ifdef TEST_VDSO_GETRANDOM
+	vdso_getrandom = (vgetrandom_fn)sysgenid_vdso_sym(TEST_VDSO_GETRANDOM, TEST_VDSO_VERSION);
+#endif
 	if (!vdso_getrandom)
 		return;
 	memset(&params, 0, sizeof(params));
@@ -320,8 +339,10 @@ static void setup(void)
 	void *p;
 	int fd;
 
-	vdso_sysgenid_get = (sysgenid_get_fn)sysgenid_vdso_sym("__vdso_sysgenid_get",
-							       "LINUX_2.6");
+#ifdef SYSGENID_VDSO_GETTER
+	vdso_sysgenid_get = (sysgenid_get_fn)sysgenid_vdso_sym(SYSGENID_VDSO_GETTER,
+							       SYSGENID_VDSO_VERSION);
+#endif
 	setup_getrandom();
 	sysgenid_cookie_init(&cookie);
 

@@ -42,6 +42,8 @@
 
 #include <sysgenid/sysgenid.h>
 
+#include "../libfast/tests/vdso_names.h"	/* the vDSO's getrandom, per architecture */
+
 #define STATE_DIR	"/tmp/demo"
 #define OUT_BYTES	8
 
@@ -582,7 +584,7 @@ static int window(void)
 	const struct sysgenid_page *page;
 	struct vgetrandom_params params;
 	struct sysgenid_rng rng;
-	vgetrandom_fn vgetrandom;
+	vgetrandom_fn vgetrandom = NULL;
 	uint8_t buf[16];
 	void *vstate = NULL;
 	unsigned long gpe;
@@ -600,7 +602,9 @@ static int window(void)
 		errno = -ret;
 		die("sysgenid_rng_init");
 	}
-	vgetrandom = (vgetrandom_fn)sysgenid_vdso_sym("__vdso_getrandom", "LINUX_2.6");
+#ifdef TEST_VDSO_GETRANDOM
+	vgetrandom = (vgetrandom_fn)sysgenid_vdso_sym(TEST_VDSO_GETRANDOM, TEST_VDSO_VERSION);
+#endif
 	if (vgetrandom && !vgetrandom(NULL, 0, 0, &params, ~0UL)) {
 		vstate = mmap(NULL, params.size_of_opaque_state, params.mmap_prot,
 			      params.mmap_flags, -1, 0);

@@ -117,7 +117,7 @@ int main(void)
 		       (unsigned long long)full, (uint32_t)full,
 		       sglazy_race_free(&src) ? "yes" : "no (it lags like the page)");
 	else
-		printf("vDSO getter: none (a kernel without it, or a 32-bit process)\n");
+		printf("vDSO getter: none (a kernel without it, or an architecture without one)\n");
 	sglazy_fini(&src);
 	return 0;
 }

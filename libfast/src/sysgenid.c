@@ -30,8 +30,6 @@
 #include "vdso.h"
 
 #define SYSGENID_DEV		"/dev/sysgenid"
-#define SYSGENID_VDSO_SYM	"__vdso_sysgenid_get"
-#define SYSGENID_VDSO_VERSION	"LINUX_2.6"
 #define SYSGENID_ENV		"SYSGENID_BACKEND"
 
 enum { WHY_LEN = 768 };
@@ -211,12 +209,18 @@ static int sysgenid_vdso_probe(void)
 		why_add("vdso: the kernel mapped no vDSO");
 		return -ENOSYS;
 	}
-	fn = sysgenid__vdso_lookup(SYSGENID_VDSO_SYM, SYSGENID_VDSO_VERSION, VDSO_HASH_ANY);
+#ifdef SYSGENID_VDSO_GETTER
+	/* The name and version per architecture: <linux/sysgenid.h>. */
+	fn = sysgenid__vdso_lookup(SYSGENID_VDSO_GETTER, SYSGENID_VDSO_VERSION, VDSO_HASH_ANY);
 	if (!fn) {
-		why_add("vdso: " SYSGENID_VDSO_SYM "@" SYSGENID_VDSO_VERSION
+		why_add("vdso: " SYSGENID_VDSO_GETTER "@" SYSGENID_VDSO_VERSION
 			" not in the vDSO (kernel without SysGenID vDSO support)");
 		return -ENOSYS;
 	}
+#else
+	why_add("vdso: no vDSO getter on this architecture");
+	return -ENOSYS;
+#endif
 	sg.get = (uint64_t (*)(void))fn;
 	return 0;
 }

@@ -72,7 +72,7 @@ rc=$?
 check unprivileged_trigger_exit_3_and_says_why \
 	sh -c "[ $rc -eq 3 ] && grep -q CAP_CHECKPOINT_RESTORE /tmp/trigger.err"
 check status_lists_everything sh -c \
-	'sysgenid status | grep -q "__vdso_sysgenid_get present" && sysgenid status | grep -q "^generation: "'
+	'sysgenid status | grep -q "^vDSO: .* present$" && sysgenid status | grep -q "^generation: "'
 check status_one_fact_a_line sh -c 'sysgenid status | awk "length > 120 { bad = 1 } END { exit bad }"'
 check status_json sh -c \
 	'sysgenid status --json | grep -q "\"race_free\": true" && sysgenid status --json | grep -q "\"generation\": [0-9]"'

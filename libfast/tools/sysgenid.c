@@ -371,7 +371,11 @@ static int cmd_status(int argc, char **argv)
 	if (optind < argc)
 		return fail(EXIT_USAGE, "status: unexpected '%s'", argv[optind]);
 
-	vdso = !!sysgenid_vdso_sym("__vdso_sysgenid_get", "LINUX_2.6");
+#ifdef SYSGENID_VDSO_GETTER
+	vdso = !!sysgenid_vdso_sym(SYSGENID_VDSO_GETTER, SYSGENID_VDSO_VERSION);
+#else
+	vdso = 0;	/* no vDSO of this architecture has the getter */
+#endif
 	ret = sysgenid_backend(&backend, &why);
 	have_flags = !ret && !sysgenid_flags(&flags);
 	have_gen = !ret && !sysgenid_get(&gen);
@@ -392,7 +396,11 @@ static int cmd_status(int argc, char **argv)
 	}
 	printf("device:  %s\n", access(dev, F_OK) ? "absent (kernel without CONFIG_SYSGENID?)" :
 		dev);
-	printf("vDSO:    __vdso_sysgenid_get %s\n", vdso ? "present" : "absent");
+#ifdef SYSGENID_VDSO_GETTER
+	printf("vDSO:    " SYSGENID_VDSO_GETTER " %s\n", vdso ? "present" : "absent");
+#else
+	printf("vDSO:    no getter on this architecture\n");
+#endif
 	printf("backend: %s\n", sysgenid_backend_name(backend));
 	print_why(why, false);
 	if (have_flags) {

@@ -9,7 +9,8 @@
  * the generation differs.  This library finds the cheapest way the running
  * kernel offers to read the counter and hides the choice:
  *
- *   vdso    __vdso_sysgenid_get() in the vDSO: no syscall, no file.
+ *   vdso    the vDSO getter (__vdso_sysgenid_get() on x86,
+ *           __kernel_sysgenid_get() on arm64): no syscall, no file.
  *   mmap    the read-only page of /dev/sysgenid: no syscall after setup, and
  *           no file descriptor kept (the mapping outlives the close()).
  *   ioctl   SYSGENID_GET_GENERATION on a kept /dev/sysgenid descriptor: one
@@ -77,8 +78,8 @@ enum sysgenid_backend {
  * tried:
  * -ENOENT: neither the vDSO symbol nor /dev/sysgenid exists (a kernel built
  *          without CONFIG_SYSGENID, or a container without the device node);
- * -ENOSYS: SYSGENID_BACKEND=vdso, but there is no vDSO or it lacks
- *          __vdso_sysgenid_get;
+ * -ENOSYS: SYSGENID_BACKEND=vdso, but there is no vDSO, it lacks the
+ *          getter, or the architecture has none;
  * -ENOTTY: /dev/sysgenid has neither the page nor SYSGENID_GET_GENERATION
  *          (a driver of the older, 32-bit read() ABI);
  * -EINVAL: SYSGENID_BACKEND holds an unknown value, or forces mmap on a

@@ -30,16 +30,19 @@
  * one snapshot then never continue from the same state.  The kernel exports
  * the generation three ways; sglazy_init() takes the first that works:
  *
- *   vDSO   __vdso_sysgenid_get@LINUX_2.6 (x86_64): a function call, no
- *          syscall, nothing kept.  Where the page's SYSGENID_FLAG_RACE_FREE
- *          is set it sees a restore from the first instruction after it.
+ *   vDSO   the getter, __vdso_sysgenid_get@LINUX_2.6 on x86 (64-bit
+ *          processes, and 32-bit ones on an x86_64 kernel) or
+ *          __kernel_sysgenid_get@LINUX_2.6.39 on arm64: a function call, no
+ *          syscall, nothing kept, all 64 bits untorn also in a 32-bit
+ *          process.  Where the page's SYSGENID_FLAG_RACE_FREE is set it
+ *          sees a restore from the first instruction after it.
  *   page   the read-only page of /dev/sysgenid (mapped, then the descriptor
  *          is closed): one acquire load, no syscall.  It follows the
  *          generation the kernel has *committed*: after a restore on ACPI,
  *          once a kernel worker handles the notification (30 to 90 ms under
  *          QEMU TCG) or some task asks the kernel for random bytes, if that
- *          comes first.  32-bit processes, whose vDSO lacks the getter, land
- *          here.
+ *          comes first.  Processes whose vDSO lacks the getter (x32,
+ *          other architectures, 32-bit kernels) land here.
  *   ioctl  SYSGENID_GET_GENERATION on a kept O_CLOEXEC descriptor: one
  *          syscall per check.  Never older than the vDSO.
  *
@@ -69,7 +72,8 @@
  * Cost of a check: on the page path two loads and a compare (the generation
  * from the page, the noted one from the mark, once the page's address is
  * read from the source); on the vDSO path an indirect call into the vDSO
- * and a compare; on 32-bit the page's four-load retry protocol.
+ * and a compare; on the page path of a 32-bit process the four-load retry
+ * protocol.
  *
  * Threads: sglazy_init() and sglazy_fini() are not thread-safe: run init
  * once (pthread_once(), CRYPTO_once(), a C++ static) before any check.
@@ -94,8 +98,9 @@
  * kernel's random pool; so a getrandom() after a check that saw the change
  * draws from the reseeded pool, and the caller's reads of its state are not
  * hoisted above the check.  The vDSO getter orders its own reads with a
- * sequence count; the call is a compiler barrier, and x86, the one
- * architecture with the getter, keeps loads in order.
+ * sequence count, and its read barriers after the load of the generation
+ * (dmb ishld on arm64; x86 keeps loads in order) keep the caller's later
+ * loads after it; the call is a compiler barrier.
  *
  * The ABI is include/uapi/linux/sysgenid.h of the SysGenID patches; the few
  * constants this file needs are embedded and checked against that header
@@ -210,10 +215,20 @@ SGLAZY_PRIV_ASSERT(offsetof(struct sysgenid_page, generation) ==
 #endif
 #endif
 
-/* Only the x86_64 vDSO exports the getter; a lookup elsewhere is skipped. */
-#if defined(__x86_64__) && !defined(__ILP32__)
+/*
+ * The vDSO getter's name and version per architecture: <linux/sysgenid.h>'s
+ * where it has them, else this copy of them (the header stands alone).
+ * Elsewhere there is no getter and the lookup is skipped.
+ */
+#if defined(SYSGENID_VDSO_GETTER) && defined(SYSGENID_VDSO_VERSION)
+#define SGLAZY_PRIV_VDSO_GETTER	SYSGENID_VDSO_GETTER
+#define SGLAZY_PRIV_VDSO_VERSION	SYSGENID_VDSO_VERSION
+#elif (defined(__x86_64__) && !defined(__ILP32__)) || defined(__i386__)
 #define SGLAZY_PRIV_VDSO_GETTER	"__vdso_sysgenid_get"
 #define SGLAZY_PRIV_VDSO_VERSION	"LINUX_2.6"
+#elif defined(__aarch64__)
+#define SGLAZY_PRIV_VDSO_GETTER	"__kernel_sysgenid_get"
+#define SGLAZY_PRIV_VDSO_VERSION	"LINUX_2.6.39"
 #endif
 
 /*
