@@ -12,34 +12,55 @@
 SHELL		:= /bin/bash
 TOP		:= $(abspath .)
 BUILD		:= $(TOP)/build
-KSRC		:= $(BUILD)/linux
 KTARBALL	:= /usr/src/linux-source-6.12.tar.xz
 JOBS		?= $(shell echo $$(( $$(nproc) + 1 )))
 QEMU_ACCEL	?= tcg
 
-GUEST_CONFIG	:= qemu/configs/sysgenid_guest.config
+# ARCH=arm64 builds the arm64 guest (cross-compiled, QEMU virt with a
+# device tree) in trees of its own: build/linux-arm64, build/Image-arm64.
+ARCH		?= x86_64
+ifeq ($(ARCH),x86_64)
+CROSS_COMPILE	:=
+KIMAGE		:= bzImage
+KIMAGE_PATH	:= arch/x86/boot/bzImage
+ASUFFIX		:=
+else ifeq ($(ARCH),arm64)
+CROSS_COMPILE	:= aarch64-linux-gnu-
+KIMAGE		:= Image
+KIMAGE_PATH	:= arch/arm64/boot/Image
+ASUFFIX		:= -arm64
+else
+$(error ARCH=$(ARCH): the guests are x86_64 and arm64)
+endif
+GUEST_CONFIG	:= qemu/configs/sysgenid_guest.config qemu/configs/sysgenid_$(ARCH).config
 
 # DEBUG=1: the same guest plus lockdep, KASAN, UBSAN, kmemleak, ... in a
 # tree of its own, built into build/bzImage-debug.
 ifeq ($(DEBUG),1)
-KSRC		:= $(BUILD)/linux-debug
-PRISTINE	:= $(BUILD)/pristine-debug
+KSRC		:= $(BUILD)/linux-debug$(ASUFFIX)
+PRISTINE	:= $(BUILD)/pristine-debug$(ASUFFIX)
 GUEST_CONFIG	+= qemu/configs/sysgenid_debug.config
-BZIMAGE		:= $(BUILD)/bzImage-debug
+BZIMAGE		:= $(BUILD)/$(KIMAGE)-debug$(ASUFFIX)
 else
-PRISTINE	:= $(BUILD)/pristine
-BZIMAGE		:= $(BUILD)/bzImage
+KSRC		:= $(BUILD)/linux$(ASUFFIX)
+PRISTINE	:= $(BUILD)/pristine$(ASUFFIX)
+BZIMAGE		:= $(BUILD)/$(KIMAGE)$(ASUFFIX)
 endif
 
 # Fixed build metadata keeps ccache hits across rebuilds.
-KMAKE_ARGS	:= CC="ccache gcc" HOSTCC="ccache gcc" KBUILD_BUILD_TIMESTAMP=2026-01-01 \
+KMAKE_ARGS	:= ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) CC="ccache $(CROSS_COMPILE)gcc" \
+		   HOSTCC="ccache gcc" KBUILD_BUILD_TIMESTAMP=2026-01-01 \
 		   KBUILD_BUILD_USER=sysgenid KBUILD_BUILD_HOST=qemu
 KMAKE		:= $(MAKE) -s -C $(KSRC) $(KMAKE_ARGS)
 
 # kselftest collections run in the guest: ours, and the upstream ones that
 # guard the vDSO and time namespaces.
 KSELFTESTS	:= sysgenid vDSO timens
-KST_DIR		:= $(BUILD)/kselftest
+KST_DIR		:= $(BUILD)/kselftest$(ASUFFIX)
+KST_ARCH	:= ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
+LIBFAST_OUT	:= $(BUILD)/libfast$(ASUFFIX)
+LIBFAST_MAKE	:= $(MAKE) -s -C libfast O=$(LIBFAST_OUT) $(if $(CROSS_COMPILE),CC=$(CROSS_COMPILE)gcc)
+INITRAMFS	:= $(BUILD)/initramfs$(ASUFFIX).cpio.gz
 
 .PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check check-deb demo patches \
 	check-patches install uninstall clean distclean
@@ -60,13 +81,12 @@ $(KSRC)/Makefile:
 
 kernel-tree: deps $(KSRC)/Makefile
 	@scripts/overlay.sh $(KSRC) $(PRISTINE)
-	@scripts/kconfig.sh $(KSRC) $(GUEST_CONFIG)
+	@ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE) scripts/kconfig.sh $(KSRC) $(GUEST_CONFIG)
 
 kernel: kernel-tree
-	@echo "  KBUILD  bzImage (-j$(JOBS))"
-	+@$(KMAKE) -j$(JOBS) bzImage
-	@cmp -s $(KSRC)/arch/x86/boot/bzImage $(BZIMAGE) || \
-		cp $(KSRC)/arch/x86/boot/bzImage $(BZIMAGE)
+	@echo "  KBUILD  $(ARCH) $(KIMAGE) (-j$(JOBS))"
+	+@$(KMAKE) -j$(JOBS) $(KIMAGE)
+	@cmp -s $(KSRC)/$(KIMAGE_PATH) $(BZIMAGE) || cp $(KSRC)/$(KIMAGE_PATH) $(BZIMAGE)
 	@echo "  KERNEL  $(notdir $(BZIMAGE))"
 
 # Each collection is built on its own first: the kselftest install target
@@ -76,18 +96,23 @@ selftests: kernel-tree
 	+@$(KMAKE) -j$(JOBS) headers
 	@rm -rf $(KST_DIR)
 	+@for t in $(KSELFTESTS); do \
-		$(MAKE) -s -C $(KSRC)/tools/testing/selftests/$$t -j$(JOBS) >$(BUILD)/selftests.log 2>&1 || \
+		$(MAKE) -s -C $(KSRC)/tools/testing/selftests/$$t -j$(JOBS) $(KST_ARCH) \
+			>$(BUILD)/selftests.log 2>&1 || \
 			{ cat $(BUILD)/selftests.log; echo "selftests: $$t does not build"; exit 1; }; \
 	done
-	+@$(MAKE) -s -C $(KSRC)/tools/testing/selftests -j$(JOBS) \
+	+@$(MAKE) -s -C $(KSRC)/tools/testing/selftests -j$(JOBS) $(KST_ARCH) \
 		TARGETS="$(KSELFTESTS)" INSTALL_PATH=$(KST_DIR) install >$(BUILD)/selftests.log 2>&1 || \
 		{ cat $(BUILD)/selftests.log; exit 1; }
-	@grep -qx sysgenid:sysgenid_test_32 $(KST_DIR)/kselftest-list.txt || \
-		{ echo "selftests: sysgenid_test_32 was not built: -m32 needs gcc-multilib"; exit 1; }
-	@echo "  KSFT    build/kselftest ($(KSELFTESTS))"
+ifeq ($(ARCH),x86_64)
+	@for t in sysgenid_test_32 sysgenid_vdso_test_32; do \
+		grep -qx sysgenid:$$t $(KST_DIR)/kselftest-list.txt || \
+		{ echo "selftests: $$t was not built: -m32 needs gcc-12-multilib"; exit 1; }; \
+	done
+endif
+	@echo "  KSFT    $(notdir $(KST_DIR)) ($(KSELFTESTS))"
 
 libfast: deps
-	+@$(MAKE) -s -C libfast all
+	+@$(LIBFAST_MAKE) all
 
 # make install / make uninstall: libfast's, with PREFIX, DESTDIR, LIBDIR, ...
 # as the user gives them.  Needs only a C toolchain, not the kernel's deps.
@@ -99,47 +124,70 @@ install uninstall:
 # sysgenid command and libsysgenid.so.1), plus a program built against that
 # install with nothing but pkg-config (one more kselftest, with libfast's
 # guest test).
-GUEST_DIR	:= $(BUILD)/guest
-STAGE		:= $(BUILD)/stage
+GUEST_DIR	:= $(BUILD)/guest$(ASUFFIX)
+STAGE		:= $(BUILD)/stage$(ASUFFIX)
+GUEST_CC	:= $(CROSS_COMPILE)gcc
+# The tests the guest runs besides the kselftests, as collection "libfast".
+# arm64 also runs libfast's host tests there (the x86_64 host runs them
+# natively), and the device-tree VM Generation ID test of the rig.
+GUEST_TESTS	:= $(LIBFAST_OUT)/tests/libfast_guest_test libfast/tests/cli_test.sh \
+		   $(LIBFAST_OUT)/tests/install_consumer $(LIBFAST_OUT)/tests/vendor_test
+ifeq ($(ARCH),x86_64)
+GUEST_TESTS	+= $(LIBFAST_OUT)/tests/vendor_test_32
+else
+GUEST_TESTS	+= $(LIBFAST_OUT)/tests/libfast_host_test \
+		   $(LIBFAST_OUT)/tests/libfast_host_test_shared qemu/vmgenid-of-test
+endif
 STAGE_PC	:= PKG_CONFIG_SYSROOT_DIR=$(STAGE) PKG_CONFIG_LIBDIR=$(STAGE)/usr/lib/pkgconfig \
 		   PKG_CONFIG_PATH= pkg-config
 guest: libfast
 	@rm -rf $(GUEST_DIR) $(STAGE) && mkdir -p $(GUEST_DIR)/bin $(GUEST_DIR)/usr/lib
-	+@$(MAKE) -s -C libfast install DESTDIR=$(STAGE) PREFIX=/usr
-	@gcc -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
+	+@$(LIBFAST_MAKE) install DESTDIR=$(STAGE) PREFIX=/usr
+	@$(GUEST_CC) -O2 -Wall -Wextra -Ilibfast/include -Iinclude/uapi \
 		-o $(GUEST_DIR)/bin/sysgenid-demo demo/sysgenid-demo.c \
-		$(BUILD)/libfast/libsysgenid.a -pthread
+		$(LIBFAST_OUT)/libsysgenid.a -pthread
 	@install -D -m 755 $(STAGE)/usr/bin/sysgenid $(GUEST_DIR)/usr/bin/sysgenid
 	@cp -a $(STAGE)/usr/lib/libsysgenid.so.1 $(GUEST_DIR)/usr/lib/
-	@gcc -O2 -Wall -Wextra -Werror -o $(BUILD)/libfast/tests/install_consumer \
+	@$(GUEST_CC) -O2 -Wall -Wextra -Werror -o $(LIBFAST_OUT)/tests/install_consumer \
 		libfast/tests/install_consumer.c $$($(STAGE_PC) --cflags --libs sysgenid)
 	@install -m 755 demo/job-demo demo/job-window demo/job-trigger demo/job-hibernate \
 		$(GUEST_DIR)/bin/
-	@test -x $(BUILD)/libfast/tests/vendor_test_32 || \
-		{ echo "guest: vendor_test_32 was not built: -m32 needs gcc-multilib"; exit 1; }
+ifeq ($(ARCH),arm64)
+	@$(GUEST_CC) -O2 -Wall -Wextra -Werror -static -Ilibfast/include -Iinclude/uapi \
+		-o $(GUEST_DIR)/bin/vmgenid-hv qemu/vmgenid-hv.c $(LIBFAST_OUT)/libsysgenid.a
+endif
+	@for t in $(GUEST_TESTS); do \
+		test -x $$t || { echo "guest: $$t was not built (-m32 needs gcc-12-multilib)"; exit 1; }; \
+	done
 
 initramfs: selftests guest
 	@mkdir -p $(KST_DIR)/libfast
-	@cp $(BUILD)/libfast/tests/libfast_guest_test libfast/tests/cli_test.sh \
-		$(BUILD)/libfast/tests/install_consumer $(BUILD)/libfast/tests/vendor_test_32 \
-		$(BUILD)/libfast/tests/vendor_test $(KST_DIR)/libfast/
-	@for t in libfast_guest_test cli_test.sh install_consumer vendor_test_32 vendor_test; do \
+	@cp $(GUEST_TESTS) $(KST_DIR)/libfast/
+	@for t in $(notdir $(GUEST_TESTS)); do \
 		grep -qx libfast:$$t $(KST_DIR)/kselftest-list.txt || \
 			echo libfast:$$t >> $(KST_DIR)/kselftest-list.txt; \
 	done
-	@qemu/mkinitramfs.sh $(BUILD)/initramfs.cpio.gz $(KST_DIR) $(GUEST_DIR)
+	@MKINITRAMFS_ARCH=$(ARCH) qemu/mkinitramfs.sh $(INITRAMFS) $(KST_DIR) $(GUEST_DIR)
 
 # The kselftests run on the normal and on the debug kernel (DEBUG_CHECK=0
-# skips the latter for a quick run; CI keeps it).
+# skips the latter for a quick run; CI keeps it), and on the arm64 guest
+# (ARM64_CHECK=0 skips it).
 DEBUG_CHECK	?= 1
+ARM64_CHECK	?= 1
 check: kernel initramfs
+ifneq ($(ARCH),x86_64)
+	$(error make check runs from the x86_64 side and checks arm64 itself: drop ARCH=$(ARCH))
+endif
+ifeq ($(ARM64_CHECK),1)
+	+@$(MAKE) -s kernel initramfs ARCH=arm64
+endif
 ifeq ($(DEBUG_CHECK),1)
 	+@$(MAKE) -s kernel DEBUG=1
-	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz \
-		$(BUILD)/check $(BUILD)/bzImage-debug
-else
-	@QEMU_ACCEL=$(QEMU_ACCEL) qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
 endif
+	@QEMU_ACCEL=$(QEMU_ACCEL) \
+		$(if $(filter 1,$(DEBUG_CHECK)),CHECK_DEBUG_KERNEL=$(BUILD)/bzImage-debug) \
+		$(if $(filter 1,$(ARM64_CHECK)),CHECK_ARM64="$(BUILD)/Image-arm64 $(BUILD)/initramfs-arm64.cpio.gz") \
+		qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
 
 # libfast's Debian packages: built from a copy of the tree, linted,
 # installed, used and purged (as root; make check runs it with the host tests).

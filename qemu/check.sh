@@ -4,14 +4,16 @@
 # make check: libfast's host tests, the kselftests in a guest, and the clone
 # test (one snapshot restored into seven clones), judged together.
 #
-# usage: qemu/check.sh BZIMAGE INITRD OUTDIR [DEBUG_BZIMAGE]
+# usage: [CHECK_DEBUG_KERNEL=BZIMAGE] [CHECK_ARM64="IMAGE INITRD"] \
+#        qemu/check.sh BZIMAGE INITRD OUTDIR
 # With a debug kernel (lockdep, KASAN, kmemleak, ...), the kselftests run on
-# it too, and its leak scan is judged with the rest.
+# it too, and its leak scan is judged with the rest.  With an arm64 kernel
+# and its initramfs, they run in an arm64 guest as well (device tree).
 set -eu
 kernel=$1
 initrd=$2
 out=$3
-debug_kernel=${4:-}
+debug_kernel=${CHECK_DEBUG_KERNEL:-}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
 rm -rf "$out"
@@ -42,11 +44,12 @@ echo "  HOST    libfast, install and package tests (log: $out/host.log)"
 	rm -f "$out/host.out"
 } > "$out/host.log"
 
-# guest LABEL BZIMAGE LOG [KERNEL ARGS]: the kselftests in one guest.
+# guest LABEL BZIMAGE LOG [KERNEL ARGS]: the kselftests in one guest
+# (QEMU_ARCH and INITRD say which).
 guest() {
 	echo "  QEMU    ${QEMU_ACCEL:-tcg}: kselftests on the $1 kernel (log: $3)"
 	start=$(date +%s)
-	timeout "${CHECK_TIMEOUT:-1200}" "$here/boot.sh" "$2" "$initrd" "job=check ${4:-}" \
+	timeout "${CHECK_TIMEOUT:-1200}" "$here/boot.sh" "$2" "${INITRD:-$initrd}" "job=check ${4:-}" \
 		> "$3" 2>&1 || echo "  QEMU    exited with $? (timeout is ${CHECK_TIMEOUT:-1200}s)"
 	echo "  QEMU    done in $(( $(date +%s) - start ))s"
 }
@@ -68,6 +71,15 @@ if [ -n "$debug_kernel" ]; then
 	# this series can affect.
 	guest debug "$debug_kernel" "$out/guest-debug.log" "no5lvl $ksft_args"
 	logs="$logs $out/guest-debug.log"
+fi
+if [ -n "${CHECK_ARM64:-}" ]; then
+	# shellcheck disable=SC2086
+	set -- $CHECK_ARM64
+	# TCG runs this arm64 guest about as fast as the x86_64 one; the same
+	# stress target and budget apply.
+	QEMU_ARCH=arm64 INITRD=$2 guest arm64 "$1" "$out/guest-arm64.log" \
+		"$ksft_args SYSGENID_STRESS_REQUIRE_OPS=1 SYSGENID_STRESS_SECONDS=120"
+	logs="$logs $out/guest-arm64.log"
 fi
 
 echo "  QEMU    clone test: snapshot, 7 restores, restores with the notification held,\n          a hibernation image resumed twice (logs: $out/clones/)"
