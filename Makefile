@@ -133,7 +133,7 @@ GUEST_CC	:= $(CROSS_COMPILE)gcc
 GUEST_TESTS	:= $(LIBFAST_OUT)/tests/libfast_guest_test libfast/tests/cli_test.sh \
 		   $(LIBFAST_OUT)/tests/install_consumer $(LIBFAST_OUT)/tests/vendor_test
 ifeq ($(ARCH),x86_64)
-GUEST_TESTS	+= $(LIBFAST_OUT)/tests/vendor_test_32
+GUEST_TESTS	+= $(LIBFAST_OUT)/tests/vendor_test_32 $(LIBFAST_OUT)/tests/libfast_guest_test_32
 else
 GUEST_TESTS	+= $(LIBFAST_OUT)/tests/libfast_host_test \
 		   $(LIBFAST_OUT)/tests/libfast_host_test_shared qemu/vmgenid-of-test

@@ -514,7 +514,7 @@ static void cookie_store(struct sysgenid_cookie *c, const volatile uint64_t *wor
 SYSGENID_EXPORT int sysgenid_cookie_init(struct sysgenid_cookie *c)
 {
 	int ret = sysgenid_init();
-	uint64_t gen;
+	uint64_t gen = SYSGENID_GEN_INVALID;	/* GCC 12 -m32 cannot tell it is set */
 
 	if (ret) {
 		cookie_store(c, NULL, SYSGENID_GEN_INVALID);
