@@ -50,6 +50,8 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 dt=
 if [ "${QEMU_VMGENID:-1}" != 0 ]; then
+	# The node's cells below give a 32-bit address: RAM must end below 4 GiB.
+	[ "$mem" -le 3072 ] || { echo "boot: QEMU_MEM above 3072 on arm64" >&2; exit 2; }
 	page=$(printf '%x' $((0x40000000 + mem * 1024 * 1024 - 4096)))
 	id=$(printf '%x' $((0x$page + 40)))
 	# shellcheck disable=SC2086
