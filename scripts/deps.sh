@@ -10,11 +10,12 @@ python3 python3-ply hyperfine sparse pkg-config man-db groff-base
 python3-sphinx python3-sphinx-rtd-theme python3-yaml
 debhelper dpkg-dev fakeroot lintian
 gcc-12-multilib linux-libc-dev:i386
-gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm"
+gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm device-tree-compiler"
 # -m32 builds use gcc-12-multilib and the i386 kernel headers (asm/ for
 # 32-bit code) rather than gcc-multilib, which Debian makes conflict with
 # every cross compiler, gcc-aarch64-linux-gnu included.  The arm64 guest's
-# busybox is an arm64 package, unpacked by qemu/mkinitramfs.sh.
+# busybox is an arm64 package, unpacked by qemu/mkinitramfs.sh; dtc builds
+# its device tree with the VM Generation ID node (qemu/boot.sh).
 FOREIGN="i386 arm64"
 
 missing=
