@@ -1070,6 +1070,233 @@ TEST_F(sysgenid, tracking_takes_0_or_1)
 	close(w);
 }
 
+enum { NR_TRACKED = 4 };
+
+/*
+ * Each tracked file counts once, whatever it does: WAIT_WATCHERS returns 0
+ * only once the last outdated one acknowledged, a second ack of the same
+ * generation does not count again, and a refused tracking change leaves a
+ * tracked file tracked.
+ */
+TEST_F(sysgenid, wait_watchers_counts_each_tracked_file_once)
+{
+	int t[NR_TRACKED], i;
+
+	for (i = 0; i < NR_TRACKED; i++) {
+		t[i] = sysgenid_open(O_RDWR | O_NONBLOCK);
+		ASSERT_LE(0, t[i]);
+		ASSERT_EQ(0, set_tracking(t[i], 1));
+	}
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+	for (i = 0; i < NR_TRACKED; i++) {
+		ASSERT_EQ(-1, wait_watchers(self->fd, 100)) {
+			TH_LOG("0 with %d of %d tracked files outdated",
+			       NR_TRACKED - i, NR_TRACKED);
+		}
+		ASSERT_EQ(ETIME, errno);
+		gen_ack(_metadata, t[i]);
+		gen_ack(_metadata, t[i]);
+	}
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	/* Refused: neither 0 nor 1, and t[0] stays tracked. */
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+	for (i = 1; i < NR_TRACKED; i++)
+		gen_ack(_metadata, t[i]);
+	ASSERT_EQ(-1, set_tracking(t[0], 2));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, wait_watchers(self->fd, 100));
+	ASSERT_EQ(ETIME, errno);
+	gen_ack(_metadata, t[0]);
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	for (i = 0; i < NR_TRACKED; i++)
+		close(t[i]);
+}
+
+/* Wait until thread @tid sleeps, for at most PROMPT_MS. */
+static bool wait_sleeping(pid_t tid)
+{
+	long long deadline = now_ms() + PROMPT_MS;
+	char path[64], buf[256], *p;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	while (now_ms() < deadline) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return false;
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			return false;
+		buf[len] = '\0';
+		/* "tid (comm) S ...": comm may hold spaces and parentheses. */
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return true;
+		sleep_ms(10);
+	}
+	return false;
+}
+
+/* A thread blocked in read() or, with .wait, in SYSGENID_WAIT_WATCHERS. */
+struct blocker {
+	int fd;
+	bool wait;
+	pid_t tid;
+	long ret;
+	int err;
+	__u32 val;
+};
+
+static void *blocker_thread(void *arg)
+{
+	struct blocker *b = arg;
+
+	__atomic_store_n(&b->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	if (b->wait)
+		b->ret = wait_watchers(b->fd, LONG_MS);
+	else
+		b->ret = read(b->fd, &b->val, sizeof(b->val));
+	b->err = errno;
+	return NULL;
+}
+
+/* Start @b and return once it sleeps in its system call. */
+static void start_blocker(struct __test_metadata *_metadata, struct blocker *b,
+			  pthread_t *thread)
+{
+	ASSERT_EQ(0, pthread_create(thread, NULL, blocker_thread, b));
+	while (!__atomic_load_n(&b->tid, __ATOMIC_ACQUIRE))
+		sleep_ms(1);
+	ASSERT_TRUE(wait_sleeping(b->tid));
+}
+
+/* Did @thread end, at once or within @ms? */
+static bool joined(pthread_t thread, unsigned int ms)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return !pthread_timedjoin_np(thread, NULL, &deadline);
+}
+
+/* An overseer already asleep in WAIT_WATCHERS wakes at the last ack, not before. */
+TEST_F_TIMEOUT(sysgenid, wait_watchers_woken_by_last_ack, 60)
+{
+	struct blocker w = { .fd = self->fd, .wait = true };
+	int t[NR_TRACKED], i;
+	pthread_t thread;
+
+	for (i = 0; i < NR_TRACKED; i++) {
+		t[i] = sysgenid_open(O_RDWR | O_NONBLOCK);
+		ASSERT_LE(0, t[i]);
+		ASSERT_EQ(0, set_tracking(t[i], 1));
+	}
+	gen_bump(_metadata, self->fd);
+	gen_ack(_metadata, self->fd);
+	start_blocker(_metadata, &w, &thread);
+	for (i = 1; i < NR_TRACKED; i++)
+		gen_ack(_metadata, t[i]);
+	ASSERT_FALSE(joined(thread, 200)) {
+		TH_LOG("the overseer stopped waiting before the last ack: %ld, %s",
+		       w.ret, strerror(w.err));
+	}
+	gen_ack(_metadata, t[0]);
+	ASSERT_TRUE(joined(thread, PROMPT_MS)) {
+		TH_LOG("the last ack did not wake the overseer");
+	}
+	ASSERT_EQ(0, w.ret) {
+		TH_LOG("WAIT_WATCHERS: %s", strerror(w.err));
+	}
+	for (i = 0; i < NR_TRACKED; i++)
+		close(t[i]);
+}
+
+/* Outdated, @fd's tracked files hold WAIT_WATCHERS up; acked, they do not. */
+static bool held_up(struct __test_metadata *_metadata, int fd)
+{
+	gen_bump(_metadata, fd);
+	gen_ack(_metadata, fd);
+	return wait_watchers(fd, 100) == -1 && errno == ETIME;
+}
+
+/*
+ * Tracking belongs to the open file, not to a descriptor: a tracked file
+ * its opener closed still holds the overseer up while a dup, a mapping or
+ * a child keeps it open, each on its own, and counts no more once that is
+ * gone.  Outdated untracked files never count.
+ */
+TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
+{
+	int untracked[NR_TRACKED], pipefd[2], f, i;
+	void *page;
+	pid_t pid;
+	char c;
+
+	for (i = 0; i < NR_TRACKED; i++) {
+		untracked[i] = sysgenid_open(O_RDWR);
+		ASSERT_LE(0, untracked[i]);
+	}
+	ASSERT_FALSE(held_up(_metadata, self->fd));
+
+	/* A dup. */
+	f = sysgenid_open(O_RDWR);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, set_tracking(f, 1));
+	i = dup(f);
+	ASSERT_LE(0, i);
+	close(f);
+	ASSERT_TRUE(held_up(_metadata, self->fd));
+	close(i);
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	/* A mapping. */
+	f = sysgenid_open(O_RDWR);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, set_tracking(f, 1));
+	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, f, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	close(f);
+	ASSERT_TRUE(held_up(_metadata, self->fd));
+	ASSERT_EQ(0, munmap(page, self->page_size));
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	/* A child, until it exits. */
+	f = sysgenid_open(O_RDWR);
+	ASSERT_LE(0, f);
+	ASSERT_EQ(0, set_tracking(f, 1));
+	ASSERT_EQ(0, pipe2(pipefd, O_CLOEXEC));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(pipefd[1]);
+		CHILD_CHECK(read(pipefd[0], &c, 1) == 0);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	close(f);
+	ASSERT_TRUE(held_up(_metadata, self->fd));
+	close(pipefd[1]);
+	ASSERT_EQ(0, reap(pid));
+	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
+
+	for (i = 0; i < NR_TRACKED; i++)
+		close(untracked[i]);
+}
+
 TEST_F(sysgenid, get_generation_matches_read)
 {
 	__u64 gen = 0;
@@ -1501,73 +1728,21 @@ TEST_F(sysgenid, aws_lc_sequence)
 	ASSERT_EQ(0, munmap((void *)gen32, sizeof(__u32)));
 }
 
-struct blocked_reader {
-	int fd;
-	pid_t tid;
-	ssize_t ret;
-	int err;
-	__u32 val;
-};
-
-static void *blocked_reader_thread(void *arg)
-{
-	struct blocked_reader *r = arg;
-
-	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-	r->ret = read(r->fd, &r->val, sizeof(r->val));
-	r->err = errno;
-	return NULL;
-}
-
-/* Wait until thread @tid sleeps, for at most PROMPT_MS. */
-static bool wait_sleeping(pid_t tid)
-{
-	long long deadline = now_ms() + PROMPT_MS;
-	char path[64], buf[256], *p;
-	ssize_t len;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	while (now_ms() < deadline) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return false;
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			return false;
-		buf[len] = '\0';
-		/* "tid (comm) S ...": comm may hold spaces and parentheses. */
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S')
-			return true;
-		sleep_ms(10);
-	}
-	return false;
-}
-
 TEST_F_TIMEOUT(sysgenid, close_during_blocking_read, 60)
 {
-	struct blocked_reader r = { .tid = 0 };
+	struct blocker r = { .fd = sysgenid_open(O_RDONLY) };
 	__u64 cur = gen_get(_metadata, self->fd);
-	struct timespec deadline;
 	pthread_t thread;
 
-	r.fd = sysgenid_open(O_RDONLY);
 	ASSERT_LE(0, r.fd);
-	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_reader_thread, &r));
-	while (!__atomic_load_n(&r.tid, __ATOMIC_ACQUIRE))
-		sleep_ms(1);
-	ASSERT_TRUE(wait_sleeping(r.tid));
+	start_blocker(_metadata, &r, &thread);
 	sleep_ms(50);
 
 	/* The blocked read() holds its own reference to the file. */
 	ASSERT_EQ(0, close(r.fd));
 	gen_bump(_metadata, self->fd);
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += LONG_MS / 1000;
-	ASSERT_EQ(0, pthread_timedjoin_np(thread, NULL, &deadline)) {
+	ASSERT_TRUE(joined(thread, LONG_MS)) {
 		TH_LOG("the read() did not return after the new generation");
 	}
 	ASSERT_EQ(GEN32_SIZE, r.ret) {
