@@ -104,7 +104,7 @@ selftests: kernel-tree
 		TARGETS="$(KSELFTESTS)" INSTALL_PATH=$(KST_DIR) install >$(BUILD)/selftests.log 2>&1 || \
 		{ cat $(BUILD)/selftests.log; exit 1; }
 ifeq ($(ARCH),x86_64)
-	@for t in sysgenid_test_32 sysgenid_vdso_test_32; do \
+	@for t in sysgenid_test_32 vdso_test_sysgenid_32; do \
 		grep -qx sysgenid:$$t $(KST_DIR)/kselftest-list.txt || \
 		{ echo "selftests: $$t was not built: -m32 needs gcc-12-multilib"; exit 1; }; \
 	done

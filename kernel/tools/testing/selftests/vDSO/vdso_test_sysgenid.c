@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The system generation through the vDSO: the getter (SYSGENID_VDSO_GETTER,
- * __vdso_sysgenid_get() on x86, __kernel_sysgenid_get() on arm64) must agree
- * with /dev/sysgenid (ioctl, mmap page, read), inside a time namespace too,
- * never go backwards, and need no system call at all.
+ * The system generation through the vDSO: the getter (__vdso_sysgenid_get()
+ * on x86, __kernel_sysgenid_get() on arm64) must agree with /dev/sysgenid
+ * (ioctl, mmap page, read), inside a time namespace too, never go
+ * backwards, and need no system call at all.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,8 +31,9 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
-#include "../vDSO/parse_vdso.h"
-#include "sysgenid_util.h"
+#include "../sysgenid/sysgenid_util.h"
+#include "parse_vdso.h"
+#include "vdso_config.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -40,18 +41,19 @@
 
 typedef __u64 (*sysgenid_get_t)(void);
 
+static const char *version;
+static const char *name;
+
 static sysgenid_get_t vdso_sysgenid_get(void)
 {
 	unsigned long ehdr = getauxval(AT_SYSINFO_EHDR);
 
+	version = versions[VDSO_VERSION];
+	name = names[VDSO_NAMES][7];
 	if (!ehdr)
 		return NULL;
 	vdso_init_from_sysinfo_ehdr(ehdr);
-#ifdef SYSGENID_VDSO_GETTER
-	return (sysgenid_get_t)vdso_sym(SYSGENID_VDSO_VERSION, SYSGENID_VDSO_GETTER);
-#else
-	return NULL;
-#endif
+	return (sysgenid_get_t)vdso_sym(version, name);
 }
 
 static __u64 ioctl_gen(int fd)
@@ -76,8 +78,11 @@ FIXTURE_SETUP(vdso)
 		SKIP(return, "no /dev/sysgenid: kernel without CONFIG_SYSGENID");
 	self->get = vdso_sysgenid_get();
 #ifdef SYSGENID_VDSO_GETTER
+	/* The uapi header names the getter for the architectures that have one. */
+	ASSERT_STREQ(SYSGENID_VDSO_GETTER, name);
+	ASSERT_STREQ(SYSGENID_VDSO_VERSION, version);
 	ASSERT_NE(NULL, self->get)
-		TH_LOG("/dev/sysgenid exists but the vDSO lacks " SYSGENID_VDSO_GETTER);
+		TH_LOG("/dev/sysgenid exists but the vDSO lacks %s@%s", name, version);
 #else
 	if (!self->get)
 		SKIP(return, "no vDSO getter on this architecture");
