@@ -4,6 +4,7 @@
 #
 #   make demo     boot a guest, snapshot it, restore two clones, show the result
 #   make check    build everything and run the tests in a QEMU guest
+#   make check-host  only the tests that run on this host (no kernel build)
 #   make install  the library, its headers, the sysgenid command and the man
 #                 pages into $(DESTDIR)$(PREFIX) (default /usr/local)
 #
@@ -62,8 +63,8 @@ LIBFAST_OUT	:= $(BUILD)/libfast$(ASUFFIX)
 LIBFAST_MAKE	:= $(MAKE) -s -C libfast O=$(LIBFAST_OUT) $(if $(CROSS_COMPILE),CC=$(CROSS_COMPILE)gcc)
 INITRAMFS	:= $(BUILD)/initramfs$(ASUFFIX).cpio.gz
 
-.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check check-deb demo patches \
-	check-patches install uninstall clean distclean
+.PHONY: all deps kernel kernel-tree selftests libfast guest initramfs check check-host check-deb \
+	demo patches check-patches install uninstall clean distclean
 
 all: kernel
 
@@ -169,9 +170,33 @@ initramfs: selftests guest
 	done
 	@MKINITRAMFS_ARCH=$(ARCH) qemu/mkinitramfs.sh $(INITRAMFS) $(KST_DIR) $(GUEST_DIR)
 
+# The host tests: libfast's unit tests (static, shared, and under
+# ThreadSanitizer and AddressSanitizer+UBSan, which end a test at their
+# first report), the staged `make install` test, the Debian packages' test
+# and the repo-to-tree path map's, run by the guests' runner
+# (scripts/run-kselftests) into build/check/host.log, which qemu/verdict.sh
+# judges with the guests' logs.  The shell tests print KTAP through the
+# kernel's own kselftest/ktap_helpers.sh, which only needs the tree
+# unpacked.  The timeout only catches a hang (the package test builds).
+HOST_LOG	:= $(BUILD)/check/host.log
+HOST_TESTS	:= $(addprefix $(BUILD)/libfast/tests/,libfast_host_test libfast_host_test_shared \
+		   libfast_host_test_tsan libfast_host_test_asan) \
+		   $(TOP)/libfast/tests/install_test.sh $(TOP)/scripts/check-deb.sh \
+		   $(TOP)/scripts/pathmap_test.sh
+KTAP_HELPERS	?= $(KSRC)/tools/testing/selftests/kselftest/ktap_helpers.sh
+define run-host-tests
+@echo "  HOST    libfast, install and package tests (log: $(HOST_LOG))"
+@mkdir -p $(dir $(HOST_LOG))
+@TSAN_OPTIONS="halt_on_error=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}" \
+	ASAN_OPTIONS="halt_on_error=1$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	KTAP_HELPERS="$(KTAP_HELPERS)" LD_LIBRARY_PATH=$(BUILD)/libfast KSFT_TIMEOUT=1800 \
+	scripts/run-kselftests -c libfast-host $(HOST_TESTS) > $(HOST_LOG)
+endef
+
 # The kselftests run on the normal and on the debug kernel (DEBUG_CHECK=0
 # skips the latter for a quick run; CI keeps it), and on the arm64 guest
-# (ARM64_CHECK=0 skips it).
+# (ARM64_CHECK=0 skips it).  The host tests run first, once everything is
+# built; qemu/check.sh judges their log with the guests'.
 DEBUG_CHECK	?= 1
 ARM64_CHECK	?= 1
 check: kernel initramfs
@@ -184,10 +209,19 @@ endif
 ifeq ($(DEBUG_CHECK),1)
 	+@$(MAKE) -s kernel DEBUG=1
 endif
+	$(run-host-tests)
 	@QEMU_ACCEL=$(QEMU_ACCEL) \
 		$(if $(filter 1,$(DEBUG_CHECK)),CHECK_DEBUG_KERNEL=$(BUILD)/bzImage-debug) \
 		$(if $(filter 1,$(ARM64_CHECK)),CHECK_ARM64="$(BUILD)/Image-arm64 $(BUILD)/initramfs-arm64.cpio.gz") \
 		qemu/check.sh $(BUILD)/bzImage $(BUILD)/initramfs.cpio.gz $(BUILD)/check
+
+# The host tests alone, judged on their own: no kernel build, no guest.
+check-host: libfast $(KSRC)/Makefile
+ifneq ($(ARCH),x86_64)
+	$(error make check-host runs libfast's tests on this x86_64 host: drop ARCH=$(ARCH))
+endif
+	$(run-host-tests)
+	@VERDICT_GUESTS=0 qemu/verdict.sh $(HOST_LOG)
 
 # libfast's Debian packages: built from a copy of the tree, linted,
 # installed, used and purged (as root; make check runs it with the host tests).

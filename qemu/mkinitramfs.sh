@@ -38,7 +38,7 @@ for applet in $(/bin/busybox --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 cp "$here/init" "$root/init"
-cp "$here/run-kselftests" "$root/bin/run-kselftests"
+cp "$here/../scripts/run-kselftests" "$root/bin/run-kselftests"
 chmod 755 "$root/init" "$root/bin/run-kselftests"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"

@@ -5,29 +5,49 @@
 # for each of its lines, a new file is overlaid to the right place, and an
 # edit to an upstream file goes through mkhunk.sh to a hunk in the right
 # repo folder, which the next overlay of a fresh tree applies.  Runs the
-# real scripts in a scratch copy of the repo's layout; exit 0 when every
-# root maps both ways.
+# real scripts in a scratch copy of the repo's layout.  KTAP output, through
+# the kernel's kselftest/ktap_helpers.sh (KTAP_HELPERS, default: the one of
+# build/linux); exit 0 when every root maps both ways.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
+ktap=${KTAP_HELPERS:-$top/build/linux/tools/testing/selftests/kselftest/ktap_helpers.sh}
+[ -r "$ktap" ] || {
+	echo "Bail out! no $ktap: run \`make kernel-tree\` first, or set KTAP_HELPERS"
+	exit 1
+}
+# shellcheck source=/dev/null
+. "$ktap"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 repo=$work/repo
 mkdir -p "$repo/scripts"
 cp "$top/scripts/pathmap" "$top/scripts/overlay.sh" "$top/scripts/mkhunk.sh" "$repo/scripts/"
+# The map's lines, "FROM TO", read by loops in this shell (not in a
+# pipeline's subshell) so that the tests' counts add up.
+grep -v '^#' "$top/scripts/pathmap" | awk 'NF' > "$work/roots"
 
-fail=0
-check() {
-	if [ "$1" = "$2" ]; then
-		echo "ok   $3"
-	else
-		echo "FAIL $3: got '$1', want '$2'"
-		fail=1
-	fi
+# The checks, on the loop's $from, $dst and $hunk.
+mkhunk_names_the_repo_folder() {
+	[ "$hunk" = "${from}sub/up.txt.patch" ] ||
+		{ ktap_print_msg "got '$hunk', want '${from}sub/up.txt.patch'"; return 1; }
+}
+overlay_applies_the_hunk() {
+	got=$(tr '\n' ' ' < "$tree/${dst}sub/up.txt") || return 1
+	[ "$got" = "upstream edited " ] ||
+		{ ktap_print_msg "got '$got', want 'upstream edited '"; return 1; }
+}
+overlay_copies_the_new_file() {
+	got=$(cat "$tree/${dst}sub/new.txt" 2> /dev/null) ||
+		{ ktap_print_msg "no ${dst}sub/new.txt"; return 1; }
+	[ "$got" = new ] || { ktap_print_msg "got '$got', want 'new'"; return 1; }
 }
 
+ktap_print_header
+ktap_set_plan $((3 * $(wc -l < "$work/roots")))
+
 tree=$work/linux
-grep -v '^#' "$top/scripts/pathmap" | while read -r from to; do
-	[ -n "$from" ] || continue
+while read -r from to; do
 	dst=${to#./}
 	# An upstream file of the tree, edited in place and turned into a hunk.
 	mkdir -p "$tree/${dst}sub"
@@ -36,30 +56,24 @@ grep -v '^#' "$top/scripts/pathmap" | while read -r from to; do
 	printf 'upstream\nedited\n' > "$tree/${dst}sub/up.txt"
 	hunk=$(TREE=$tree PRISTINE=$work/pristine "$repo/scripts/mkhunk.sh" "${dst}sub/up.txt" |
 		sed 's/^  HUNK    //')
-	check "$hunk" "${from}sub/up.txt.patch" "mkhunk: ${dst}sub/up.txt -> $hunk"
+	ktap_test_result "mkhunk: ${dst}sub/up.txt -> $hunk" mkhunk_names_the_repo_folder
 	# A new file of the repo folder.
 	mkdir -p "$repo/${from}sub"
 	printf 'new\n' > "$repo/${from}sub/new.txt"
-done > "$work/log"
-cat "$work/log"
-grep -q '^FAIL' "$work/log" && fail=1
+done < "$work/roots"
 
 # A fresh tree (upstream files as they were) takes both back.
 rm -rf "$tree" "$work/pristine"
-grep -v '^#' "$top/scripts/pathmap" | while read -r from to; do
-	[ -n "$from" ] || continue
+while read -r from to; do
 	mkdir -p "$tree/${to#./}sub"
 	printf 'upstream\n' > "$tree/${to#./}sub/up.txt"
-done
+done < "$work/roots"
 "$repo/scripts/overlay.sh" "$tree" "$work/pristine2" > /dev/null
-grep -v '^#' "$top/scripts/pathmap" | while read -r from to; do
-	[ -n "$from" ] || continue
+while read -r from to; do
 	dst=${to#./}
-	check "$(cat "$tree/${dst}sub/up.txt" | tr '\n' ' ')" "upstream edited " \
-		"overlay: ${from}sub/up.txt.patch applied to ${dst}sub/up.txt"
-	check "$(cat "$tree/${dst}sub/new.txt" 2>/dev/null)" "new" \
-		"overlay: ${from}sub/new.txt -> ${dst}sub/new.txt"
-done > "$work/log"
-cat "$work/log"
-grep -q '^FAIL' "$work/log" && fail=1
-exit $fail
+	ktap_test_result "overlay: ${from}sub/up.txt.patch applied to ${dst}sub/up.txt" \
+		overlay_applies_the_hunk
+	ktap_test_result "overlay: ${from}sub/new.txt -> ${dst}sub/new.txt" \
+		overlay_copies_the_new_file
+done < "$work/roots"
+ktap_finished

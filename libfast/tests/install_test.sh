@@ -7,33 +7,40 @@
 # uninstall.  Runs on the build host; KTAP output, exit 1 on any failure.
 #
 # usage: libfast/tests/install_test.sh [PREFIX]     (default /opt/sysgenid)
+# KTAP through the kernel's kselftest/ktap_helpers.sh: KTAP_HELPERS, by
+# default the one of the repo's build/linux (`make kernel-tree`).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 libfast=$(cd "$here/.." && pwd)
+ktap=${KTAP_HELPERS:-$(dirname "$libfast")/build/linux/tools/testing/selftests/kselftest/ktap_helpers.sh}
+[ -r "$ktap" ] || {
+	echo "Bail out! no $ktap: run \`make kernel-tree\` first, or set KTAP_HELPERS"
+	exit 1
+}
+# shellcheck source=/dev/null
+. "$ktap"
 prefix=${1:-/opt/sysgenid}
 dest=$(mktemp -d)
 out=$(mktemp -d)
 trap 'rm -rf "$dest" "$out"' EXIT
 root=$dest$prefix
 
-n=0 failed=0
-check() {	# check NAME COMMAND...: the command's status is the verdict
-	name=$1
-	shift
-	n=$((n + 1))
-	if "$@" > "$out/log" 2>&1; then
-		echo "ok $n $name"
-	else
-		failed=$((failed + 1))
-		sed 's/^/# /' "$out/log"
-		echo "not ok $n $name"
-	fi
+# quietly CHECK: the check's status is the verdict; its output is shown, as
+# KTAP diagnostics, only when it fails.
+quietly() {
+	"$1" > "$out/log" 2>&1 && return 0
+	sed 's/^/# /' "$out/log"
+	return 1
 }
 
 # pkg-config sees only the staged tree, the way a sysroot build would.
 pc() {
 	PKG_CONFIG_SYSROOT_DIR=$dest PKG_CONFIG_LIBDIR=$root/lib/pkgconfig \
 		PKG_CONFIG_PATH= pkg-config "$@" sysgenid
+}
+
+install_staged() {
+	make -s -C "$libfast" install DESTDIR="$dest" PREFIX="$prefix"
 }
 
 has_files() {
@@ -91,6 +98,10 @@ run_shared() {
 	LD_LIBRARY_PATH=$root/lib "$out/consumer"
 }
 
+run_static() {
+	"$out/consumer-static"
+}
+
 # Exit 4 and a message that names the cause where the kernel lacks SysGenID;
 # the generation where it has it.
 cli() {
@@ -104,6 +115,10 @@ cli() {
 	fi
 }
 
+man_pages_render() {
+	sh "$here/man_test.sh" "$root/share/man" "$libfast/libsysgenid.map"
+}
+
 uninstall_leaves_nothing() {
 	[ -f "$root/lib/libsysgenid.so.1" ] || { echo "nothing was installed"; return 1; }
 	make -s -C "$libfast" uninstall DESTDIR="$dest" PREFIX="$prefix" || return 1
@@ -111,18 +126,17 @@ uninstall_leaves_nothing() {
 	[ -z "$left" ] || { echo "left behind: $left"; return 1; }
 }
 
-echo "TAP version 13"
-echo "1..11"
-check "install DESTDIR=... PREFIX=$prefix" make -s -C "$libfast" install DESTDIR="$dest" PREFIX="$prefix"
-check "installed files and the soname link" has_files
-check "SONAME and the SYSGENID_1 symbol version" soname_and_versions
-check "pkg-config points into the installed tree" pc_paths
-check "a program builds with pkg-config --cflags --libs" build_shared
-check "a program builds statically with pkg-config --static" build_static
-check "the shared build runs against the installed library" run_shared
-check "the static build runs" "$out/consumer-static"
-check "the installed sysgenid command runs" cli
-check "the installed man pages render" sh "$here/man_test.sh" "$root/share/man" "$libfast/libsysgenid.map"
-check "uninstall removes every installed file" uninstall_leaves_nothing
-echo "# Totals: pass:$((n - failed)) fail:$failed xfail:0 xpass:0 skip:0 error:0"
-[ $failed -eq 0 ]
+ktap_print_header
+ktap_set_plan 11
+ktap_test_result "install DESTDIR=... PREFIX=$prefix" quietly install_staged
+ktap_test_result "installed files and the soname link" quietly has_files
+ktap_test_result "SONAME and the SYSGENID_1 symbol version" quietly soname_and_versions
+ktap_test_result "pkg-config points into the installed tree" quietly pc_paths
+ktap_test_result "a program builds with pkg-config --cflags --libs" quietly build_shared
+ktap_test_result "a program builds statically with pkg-config --static" quietly build_static
+ktap_test_result "the shared build runs against the installed library" quietly run_shared
+ktap_test_result "the static build runs" quietly run_static
+ktap_test_result "the installed sysgenid command runs" quietly cli
+ktap_test_result "the installed man pages render" quietly man_pages_render
+ktap_test_result "uninstall removes every installed file" quietly uninstall_leaves_nothing
+ktap_finished

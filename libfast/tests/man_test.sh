@@ -10,7 +10,9 @@
 #      page) names it;
 #   3. sysgenid.1 names every subcommand, every option and every exit status
 #      of tools/sysgenid.c, read from the code itself.
-# KTAP output, one line per check; exit 1 on any failure, 4 if man(1) is
+# KTAP output, one line per check, through the kernel's
+# kselftest/ktap_helpers.sh (KTAP_HELPERS, by default the one of the repo's
+# build/linux: `make kernel-tree`); exit 1 on any failure, 4 if man(1) is
 # missing.
 #
 # usage: man_test.sh [MANDIR [MAPFILE [CLI_SOURCE]]]
@@ -25,17 +27,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 mandir=${1:-$here/../man}
 map=${2:-$here/../libsysgenid.map}
 cli_src=${3:-$here/../tools/sysgenid.c}
+ktap=${KTAP_HELPERS:-$(cd "$here/../.." && pwd)/build/linux/tools/testing/selftests/kselftest/ktap_helpers.sh}
+[ -r "$ktap" ] || {
+	echo "Bail out! no $ktap: run \`make kernel-tree\` first, or set KTAP_HELPERS"
+	exit 1
+}
+# shellcheck source=/dev/null
+. "$ktap"
 
+ktap_print_header
 for f in "$map" "$cli_src"; do
-	[ -f "$f" ] || { echo "Bail out! no such file: $f"; exit 1; }
+	[ -f "$f" ] || ktap_exit_fail_msg "no such file: $f"
 done
-[ -d "$mandir" ] || { echo "Bail out! no such directory: $mandir"; exit 1; }
+[ -d "$mandir" ] || ktap_exit_fail_msg "no such directory: $mandir"
 mandir=$(cd "$mandir" && pwd)
 
-echo "KTAP version 1"
 if ! command -v man > /dev/null 2>&1; then
-	echo "1..0 # SKIP man(1) not found"
-	exit 4
+	ktap_skip_all "man(1) not found"
+	exit "$KSFT_SKIP"
 fi
 
 # Only the command line decides how pages are rendered.
@@ -44,27 +53,14 @@ unset MANOPT MANROFFOPT MAN_KEEP_FORMATTING MANPAGER PAGER GROFF_SGR || true
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0 pass=0 fail=0
-check() {	# check DESCRIPTION COMMAND...: the command's status is the verdict
-	desc=$1
-	shift
-	if "$@"; then
-		report 0 "$desc"
-	else
-		report 1 "$desc"
-	fi
-}
-report() {	# report OK(0|1) DESCRIPTION [DIAGNOSTIC FILE]
-	n=$((n + 1))
+report() {	# report OK(0|1) DESCRIPTION DIAGNOSTIC-FILE
 	if [ "$1" -eq 0 ]; then
-		pass=$((pass + 1))
-		echo "ok $n - $2"
+		ktap_test_pass "$2"
 	else
-		fail=$((fail + 1))
-		if [ $# -ge 3 ] && [ -s "$3" ]; then
+		if [ -s "$3" ]; then
 			sed 's/^/# /' "$3"
 		fi
-		echo "not ok $n - $2"
+		ktap_test_fail "$2"
 	fi
 }
 
@@ -115,11 +111,11 @@ count() { set -- $1; echo $#; }
 # that the code yielded anything at all.
 total=$(( $(count "$pages") + $(count "$symbols") + 2 + $(count "$subcommands") +
 	  $(count "$options") + $(count "$codes") ))
-echo "1..$total"
+ktap_set_plan "$total"
 
 # 1. Rendering.  man-db reports a failed ".so" on stderr yet exits 0, so
 # stderr must stay empty.
-[ -n "$pages" ] || echo "# no pages under $mandir/man*/"
+[ -n "$pages" ] || ktap_print_msg "no pages in $mandir"
 for rel in $pages; do
 	out=$tmp/$(echo "$rel" | tr / _).txt
 	rc=0
@@ -181,26 +177,28 @@ if [ -f "$cli_txt" ]; then
 	LC_ALL=C sed "s/$hy/-/g; s/$minus/-/g" "$cli_txt" > "$tmp/cli"
 else
 	: > "$tmp/cli"
-	echo "# man1/sysgenid.1 is missing or did not render"
+	ktap_print_msg "man1/sysgenid.1 is missing or did not render"
 fi
 # EXIT STATUS: from its heading to the next unindented line.
 awk '/^EXIT STATUS/ { e = 1; next } /^[^[:space:]]/ { e = 0 } e' "$tmp/cli" > "$tmp/exit"
 
-check "subcommands found in $(basename "$cli_src")" [ -n "$subcommands" ]
-check "options found in $(basename "$cli_src")" [ -n "$options" ]
+# The checks, on the loops' $sub, $opt and $code.
+subcommands_found() { [ -n "$subcommands" ]; }
+options_found() { [ -n "$options" ]; }
+shows_the_subcommand() { grep -Eq "sysgenid +$sub([^a-z]|$)" "$tmp/cli"; }
+mentions_the_option() { grep -Eq -- "(^|[^-A-Za-z0-9])$opt([^-A-Za-z0-9]|$)" "$tmp/cli"; }
+lists_the_exit_status() { grep -Eq "^[[:space:]]+$code([[:space:]]|$)" "$tmp/exit"; }
+
+ktap_test_result "subcommands found in $(basename "$cli_src")" subcommands_found
+ktap_test_result "options found in $(basename "$cli_src")" options_found
 for sub in $subcommands; do
-	check "sysgenid.1 shows the subcommand sysgenid $sub" \
-		grep -Eq "sysgenid +$sub([^a-z]|$)" "$tmp/cli"
+	ktap_test_result "sysgenid.1 shows the subcommand sysgenid $sub" shows_the_subcommand
 done
 for opt in $options; do
-	check "sysgenid.1 mentions the option $opt" \
-		grep -Eq -- "(^|[^-A-Za-z0-9])$opt([^-A-Za-z0-9]|$)" "$tmp/cli"
+	ktap_test_result "sysgenid.1 mentions the option $opt" mentions_the_option
 done
 for code in $codes; do
-	check "sysgenid.1 EXIT STATUS lists $code" \
-		grep -Eq "^[[:space:]]+$code([[:space:]]|$)" "$tmp/exit"
+	ktap_test_result "sysgenid.1 EXIT STATUS lists $code" lists_the_exit_status
 done
 
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-echo "man_test: $pass passed, $fail failed, 0 skipped"
-[ $fail -eq 0 ] || exit 1
+ktap_finished
