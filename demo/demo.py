@@ -77,6 +77,10 @@ def print_report(before, after, clones, out):
 
 
 class Ktap:
+    """The clone test's results, printed at the end through the kernel's own
+    KTAP helper, tools/testing/selftests/kselftest/ksft.py (from the unpacked
+    tree, or the folder KSFT_PY_DIR names)."""
+
     def __init__(self):
         self.results = []
         self.notes = []
@@ -88,14 +92,19 @@ class Ktap:
         self.results.append((name, bool(ok), detail))
 
     def emit(self):
-        print("TAP version 13")
-        print(f"1..{len(self.results)}")
+        sys.path.insert(0, os.environ.get("KSFT_PY_DIR") or os.path.join(
+            HERE, "..", "build", "linux", "tools", "testing", "selftests", "kselftest"))
+        import ksft  # noqa: E402
+
+        ksft.print_header()
+        ksft.set_plan(len(self.results))
         for text in self.notes:
-            print(f"# {text}")
-        for i, (name, ok, detail) in enumerate(self.results, 1):
+            ksft.print_msg(text)
+        for name, ok, detail in self.results:
             if not ok and detail:
-                print(f"# {name}: {detail}")
-            print(f"{'ok' if ok else 'not ok'} {i} selftests: clones: {name}")
+                ksft.print_msg(f"{name}: {detail}")
+            ksft.test_result(ok, f"selftests: clones: {name}")
+        ksft.print_cnts()
         return all(ok for _, ok, _ in self.results)
 
 
