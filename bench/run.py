@@ -552,24 +552,30 @@ def fmt(v, nd=2):
     return f"{v:.{nd}f}"
 
 
+def table(columns, rows):
+    """Markdown table lines: columns are "heading" or ">heading" (right-aligned)."""
+    return (["| " + " | ".join(c.lstrip(">") for c in columns) + " |",
+             "|" + "|".join("---:" if c.startswith(">") else "---" for c in columns) + "|"]
+            + ["| " + " | ".join(str(x) for x in row) + " |" for row in rows])
+
+
 def call_table(res):
-    rows = ["| method | what | ns/call median | min - max | stddev | x raw load "
-            "| x out-of-line | ioctl / this | host, no emulation |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    methods = sorted(res["per_call"]["methods"], key=lambda m: m.get("median", float("inf")))
-    for m in methods:
+    rows = []
+    for m in sorted(res["per_call"]["methods"], key=lambda m: m.get("median", float("inf"))):
         if "median" not in m:
-            rows.append(f"| {m['method']} | {m['what']} | skipped: {m.get('skipped', '?')} "
-                        "| | | | | | |")
+            rows.append([m["method"], m["what"], f"skipped: {m.get('skipped', '?')}"]
+                        + [""] * 6)
             continue
         host = fmt(m.get("host_median"))
         if "stand-in" in m.get("host_what", ""):
             host += " (stand-in)"
-        rows.append(f"| {m['method']} | {m['what']} | {fmt(m['median'])} | "
-                    f"{fmt(m['min'])} - {fmt(m['max'])} | {fmt(m['stddev'])} | "
-                    f"{fmt(m.get('x_raw_load'))} | {fmt(m.get('x_out_of_line'))} | "
-                    f"{fmt(m.get('ioctl_over_this'))} | {host} |")
-    return "\n".join(rows)
+        rows.append([m["method"], m["what"], fmt(m["median"]),
+                     f"{fmt(m['min'])} - {fmt(m['max'])}", fmt(m["stddev"]),
+                     fmt(m.get("x_raw_load")), fmt(m.get("x_out_of_line")),
+                     fmt(m.get("ioctl_over_this")), host])
+    return "\n".join(table(["method", "what", ">ns/call median", ">min - max", ">stddev",
+                            ">x raw load", ">x out-of-line", ">ioctl / this",
+                            ">host, no emulation"], rows))
 
 
 def target_lines(res):
@@ -614,43 +620,37 @@ def md_calls(res):
 
 
 def md_hyperfine(hf):
-    md = ["## Whole processes (hyperfine in the guest)", "",
-          "| command | mean ms | stddev | min - max | user ms | system ms | ns/check |",
-          "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in hf["results"]:
-        md.append(f"| `{r['command']}` | {fmt(r['mean_ms'])} | {fmt(r['stddev_ms'])} | "
-                  f"{fmt(r['min_ms'])} - {fmt(r['max_ms'])} | {fmt(r.get('user_ms'))} | "
-                  f"{fmt(r.get('system_ms'))} | {fmt(r.get('per_check_ns'))} |")
-    return md + [""]
+    rows = [[f"`{r['command']}`", fmt(r["mean_ms"]), fmt(r["stddev_ms"]),
+             f"{fmt(r['min_ms'])} - {fmt(r['max_ms'])}", fmt(r.get("user_ms")),
+             fmt(r.get("system_ms")), fmt(r.get("per_check_ns"))] for r in hf["results"]]
+    return (["## Whole processes (hyperfine in the guest)", ""]
+            + table(["command", ">mean ms", ">stddev", ">min - max", ">user ms", ">system ms",
+                     ">ns/check"], rows) + [""])
 
 
 def md_watchers(w):
-    md = ["## Watchers: trigger until every tracked watcher acknowledged", "",
-          "| event loops | N | total us | min - max | us per watcher | setup us |",
-          "|---:|---:|---:|---:|---:|---:|"]
-    for s in sorted(w["series"], key=lambda s: (s["threads"], s["watchers"])):
-        t = s["total_us"]
-        md.append(f"| {s['threads']} | {s['watchers']} | {fmt(t['median'])} | "
-                  f"{fmt(t['min'])} - {fmt(t['max'])} | "
-                  f"{fmt(s['per_watcher_us']['median'], 3)} | {fmt(s['setup_us'])} |")
-    md += ["", "| event loops | fit: intercept us | slope us/watcher | r^2 |"
-           " marginal us/watcher, lower step | marginal, largest step |",
-           "|---:|---:|---:|---:|---:|---:|"]
-    for t, f in sorted(w["fit"].items()):
-        md.append(f"| {t} | {f['intercept_us']:.0f} | {f['slope_us_per_watcher']:.3f} |"
-                  f" {f['r2']:.4f} | {f['marginal_us_low']:.3f} (N {f['n_low'][0]}->"
-                  f"{f['n_low'][1]}) | {f['marginal_us_high']:.3f} (N {f['n_high'][0]}->"
-                  f"{f['n_high'][1]}) |")
-    return md + [""]
+    series = [[s["threads"], s["watchers"], fmt(s["total_us"]["median"]),
+               f"{fmt(s['total_us']['min'])} - {fmt(s['total_us']['max'])}",
+               fmt(s["per_watcher_us"]["median"], 3), fmt(s["setup_us"])]
+              for s in sorted(w["series"], key=lambda s: (s["threads"], s["watchers"]))]
+    fits = [[t, f"{f['intercept_us']:.0f}", f"{f['slope_us_per_watcher']:.3f}", f"{f['r2']:.4f}",
+             f"{f['marginal_us_low']:.3f} (N {f['n_low'][0]}->{f['n_low'][1]})",
+             f"{f['marginal_us_high']:.3f} (N {f['n_high'][0]}->{f['n_high'][1]})"]
+            for t, f in sorted(w["fit"].items())]
+    return (["## Watchers: trigger until every tracked watcher acknowledged", ""]
+            + table([">event loops", ">N", ">total us", ">min - max", ">us per watcher",
+                     ">setup us"], series) + [""]
+            + table([">event loops", ">fit: intercept us", ">slope us/watcher", ">r^2",
+                     ">marginal us/watcher, lower step", ">marginal, largest step"], fits)
+            + [""])
 
 
 def md_memory(memory):
-    md = ["## Kernel memory per watcher", "",
-          "| step | what it allocates | fds | free memory drop, bytes/fd | Slab growth, bytes/fd |",
-          "|---|---|---:|---:|---:|"]
-    for m in memory:
-        md.append(f"| {m['phase']} | {m['what']} | {m['fds']} | "
-                  f"{fmt(m['memfree_bytes_per_fd'], 1)} | {fmt(m['slab_bytes_per_fd'], 1)} |")
+    rows = [[m["phase"], m["what"], m["fds"], fmt(m["memfree_bytes_per_fd"], 1),
+             fmt(m["slab_bytes_per_fd"], 1)] for m in memory]
+    md = (["## Kernel memory per watcher", ""]
+          + table(["step", "what it allocates", ">fds", ">free memory drop, bytes/fd",
+                   ">Slab growth, bytes/fd"], rows))
     mem = {m["phase"]: m for m in memory}
     if "sysgenid_tracked_files" in mem and "devnull_files" in mem:
         d = (mem["sysgenid_tracked_files"]["slab_bytes_per_fd"]
@@ -661,13 +661,12 @@ def md_memory(memory):
 
 
 def md_restore(r):
-    md = ["## Restore: snapshot once, restore into clones (demo/demo.py)", "",
-          "| clone | cont -> visible, ms (host) | resume -> visible, ns (guest) | generation |",
-          "|---|---:|---:|---:|"]
-    for c in r["clones"]:
-        ns = c["resume_to_visible_ns"]
-        md.append(f"| {c['name']} | {fmt(c['cont_to_visible_ms'], 1)} | "
-                  f"{ns if ns is not None else '-'} | {c['generation']} |")
+    rows = [[c["name"], fmt(c["cont_to_visible_ms"], 1),
+             "-" if c["resume_to_visible_ns"] is None else c["resume_to_visible_ns"],
+             c["generation"]] for c in r["clones"]]
+    md = (["## Restore: snapshot once, restore into clones (qemu/vm.py)", ""]
+          + table(["clone", ">cont -> visible, ms (host)", ">resume -> visible, ns (guest)",
+                   ">generation"], rows))
     for key, unit in (("cont_to_visible_ms", "ms"), ("resume_to_visible_ns", "ns")):
         s = r[key]
         if s:
@@ -677,17 +676,13 @@ def md_restore(r):
 
 
 def md_window(rows):
-    md = ["## Restore window, from the guest's view (vm.window_run)", "",
-          "| clone | flags | old vDSO reads | page old | read() old | getrandom differs |"
-          " vDSO getrandom differs | reseeds |",
-          "|---|---:|---:|---|---|---|---|---:|"]
     yn = {True: "yes", False: "no"}
-    for w in rows:
-        md.append(f"| {w['name']} | {w['flags']} | {w['vdso_old_reads']} |"
-                  f" {yn[w['page_old_until_commit']]} | {yn[w['read_old_until_commit']]} |"
-                  f" {yn[w['getrandom_differs']]} | {yn[w['vgetrandom_differs']]} |"
-                  f" {w['reseeds']} |")
-    return md + [""]
+    cells = [[w["name"], w["flags"], w["vdso_old_reads"], yn[w["page_old_until_commit"]],
+              yn[w["read_old_until_commit"]], yn[w["getrandom_differs"]],
+              yn[w["vgetrandom_differs"]], w["reseeds"]] for w in rows]
+    return (["## Restore window, from the guest's view (vm.window_run)", ""]
+            + table(["clone", ">flags", ">old vDSO reads", "page old", "read() old",
+                     "getrandom differs", "vDSO getrandom differs", ">reseeds"], cells) + [""])
 
 
 def write_md(res, path):
