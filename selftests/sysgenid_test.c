@@ -173,6 +173,17 @@ static void gen_ack(struct __test_metadata *_metadata, int fd)
 	ASSERT_EQ(0, readable(fd));
 }
 
+/* The device's page, mapped read-only and shared, as a reader maps it. */
+static const struct sysgenid_page *map_page(struct __test_metadata *_metadata,
+					    int fd, long size)
+{
+	const struct sysgenid_page *page;
+
+	page = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(page != MAP_FAILED);
+	return page;
+}
+
 /* Exit code of a child, 256 + signal if a signal killed it. */
 static int reap(pid_t pid)
 {
@@ -1268,7 +1279,7 @@ TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 	ASSERT_LE(0, f);
 	ASSERT_EQ(0, set_tracking(f, 1));
 	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, f, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_TRUE(page != MAP_FAILED);
 	close(f);
 	ASSERT_TRUE(held_up(_metadata, self->fd));
 	ASSERT_EQ(0, munmap(page, self->page_size));
@@ -1661,8 +1672,7 @@ TEST_F(sysgenid, mmap_survives_madv_dontneed)
 	__u64 gen;
 	pid_t pid;
 
-	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_TRUE(page != MAP_FAILED);
+	page = map_page(_metadata, self->fd, self->page_size);
 	/* Refusing is fine; agreeing and then losing the page is not. */
 	if (madvise((void *)page, self->page_size, MADV_DONTNEED))
 		SKIP(return, "madvise(MADV_DONTNEED): %s", strerror(errno));
@@ -1688,8 +1698,7 @@ TEST_F(sysgenid, mmap_follows_triggers)
 	__u64 gen;
 	int i;
 
-	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_TRUE(page != MAP_FAILED);
+	page = map_page(_metadata, self->fd, self->page_size);
 	gen = gen_get(_metadata, self->fd);
 	ASSERT_EQ(gen, page_gen(page));
 	ASSERT_EQ((__u32)gen, load32(&page->generation32));
@@ -1990,8 +1999,7 @@ TEST_F(sysgenid, generation_above_32_bits)
 	if (!getenv("SYSGENID_TEST_HIGH_GENERATION"))
 		SKIP(return, "set SYSGENID_TEST_HIGH_GENERATION=1 to go above 2^32");
 
-	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_TRUE(page != MAP_FAILED);
+	page = map_page(_metadata, self->fd, self->page_size);
 
 #if __SIZEOF_LONG__ < 8
 	/*

@@ -81,7 +81,7 @@ FIXTURE_SETUP(vdso)
 	/* The uapi header names the getter for the architectures that have one. */
 	ASSERT_STREQ(SYSGENID_VDSO_GETTER, name);
 	ASSERT_STREQ(SYSGENID_VDSO_VERSION, version);
-	ASSERT_NE(NULL, self->get)
+	ASSERT_TRUE(self->get != NULL)
 		TH_LOG("/dev/sysgenid exists but the vDSO lacks %s@%s", name, version);
 #else
 	if (!self->get)
@@ -91,7 +91,7 @@ FIXTURE_SETUP(vdso)
 	if (!cap_effective(CAP_SYS_ADMIN) && !cap_effective(CAP_CHECKPOINT_RESTORE))
 		SKIP(return, "needs CAP_CHECKPOINT_RESTORE to trigger new generations");
 	self->page = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, self->fd, 0);
-	ASSERT_NE(MAP_FAILED, self->page);
+	ASSERT_TRUE(self->page != MAP_FAILED);
 }
 
 FIXTURE_TEARDOWN(vdso)
