@@ -173,22 +173,6 @@ static uint64_t round_ns(int ofd)
 	return t1 - t0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static uint64_t median_u64(const uint64_t *v, int n)
-{
-	uint64_t s[MAX_REPS];
-
-	memcpy(s, v, sizeof(*v) * (size_t)n);
-	qsort(s, (size_t)n, sizeof(*s), cmp_u64);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
 static int cmp_long(const void *a, const void *b)
 {
 	long x = *(const long *)a, y = *(const long *)b;
@@ -196,7 +180,8 @@ static int cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static long median_long(const long *v, int n)
+/* Median of @n samples (nanoseconds or kB: long is 64 bits where this runs). */
+static long median(const long *v, int n)
 {
 	long s[MAX_REPS];
 
@@ -208,7 +193,8 @@ static long median_long(const long *v, int n)
 static void scale_one(unsigned long n, int reps, int threads)
 {
 	struct watcher w[MAX_THREADS];
-	uint64_t ns[MAX_REPS], t0, setup_ns, lo, hi, med;
+	uint64_t t0, setup_ns;
+	long ns[MAX_REPS], lo, hi, med;
 	unsigned long want;
 	int *fds, ofd, stopfd, r, t, spins;
 
@@ -268,7 +254,7 @@ static void scale_one(unsigned long n, int reps, int threads)
 		lo = ns[r] < lo ? ns[r] : lo;
 		hi = ns[r] > hi ? ns[r] : hi;
 	}
-	med = median_u64(ns, reps);
+	med = median(ns, reps);
 	printf("{\"bench\":\"scale\",\"watchers\":%lu,\"threads\":%d,\"reps\":%d,"
 	       "\"total_us\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f},"
 	       "\"per_watcher_us\":{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f},"
@@ -418,7 +404,7 @@ static void memory(unsigned long n, int reps)
 	for (p = 0; p < PHASES; p++) {
 		int k = p == PH_FDTABLE ? 1 : reps;
 		unsigned long per = p == PH_FDTABLE ? 2 * n : n;
-		long mf = median_long(dfree[p], k), ms = median_long(dslab[p], k);
+		long mf = median(dfree[p], k), ms = median(dslab[p], k);
 
 		printf("{\"bench\":\"memory\",\"phase\":\"%s\",\"what\":\"%s\",\"fds\":%lu,\"reps\":%d,"
 		       "\"memfree_drop_kb\":%ld,\"slab_growth_kb\":%ld,"
