@@ -197,10 +197,10 @@ static int reap(pid_t pid)
 }
 
 /*
- * Become uid/gid 65534 with no capabilities at all, the way an unprivileged
- * user runs.  Stays dumpable so that /proc/self files stay ours.
+ * Become uid/gid 65534 with no capabilities at all and only the given
+ * supplementary groups, the way an unprivileged user runs.  Stays dumpable
+ * so that /proc/self files stay ours.
  */
-/* nobody, no capabilities, and the given supplementary groups only. */
 static int drop_privileges_groups(const gid_t *groups, size_t n)
 {
 	struct __user_cap_header_struct hdr = {
@@ -303,9 +303,8 @@ FIXTURE_SETUP(sysgenid)
 		TH_LOG("open " SYSGENID_DEV ": %s", strerror(errno));
 	}
 	/* Almost every test starts new generations. */
-	if (!cap_effective(CAP_SYS_ADMIN) &&
-	    !cap_effective(CAP_CHECKPOINT_RESTORE))
-		SKIP(return, "needs CAP_CHECKPOINT_RESTORE to trigger new generations");
+	if (!may_trigger())
+		SKIP(return, "needs CAP_CHECKPOINT_RESTORE in the initial user namespace");
 	if (foreign_watcher_late(self->fd))
 		SKIP(return, FOREIGN_LATE);
 }
@@ -1236,12 +1235,13 @@ TEST_F_TIMEOUT(sysgenid, wait_watchers_woken_by_last_ack, 60)
 		close(t[i]);
 }
 
-/* Outdated, @fd's tracked files hold WAIT_WATCHERS up; acked, they do not. */
-static bool held_up(struct __test_metadata *_metadata, int fd)
+/* A new generation, acked by @fd: 0 or the errno of WAIT_WATCHERS(@ms). */
+static int wait_after_bump(struct __test_metadata *_metadata, int fd,
+			   unsigned long ms)
 {
 	gen_bump(_metadata, fd);
 	gen_ack(_metadata, fd);
-	return wait_watchers(fd, 100) == -1 && errno == ETIME;
+	return wait_watchers(fd, ms) ? errno : 0;
 }
 
 /*
@@ -1252,7 +1252,7 @@ static bool held_up(struct __test_metadata *_metadata, int fd)
  */
 TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 {
-	int untracked[NR_TRACKED], pipefd[2], f, i;
+	int untracked[NR_TRACKED], pipefd[2], f, d, i;
 	void *page;
 	pid_t pid;
 	char c;
@@ -1261,17 +1261,17 @@ TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 		untracked[i] = sysgenid_open(O_RDWR);
 		ASSERT_LE(0, untracked[i]);
 	}
-	ASSERT_FALSE(held_up(_metadata, self->fd));
+	ASSERT_EQ(0, wait_after_bump(_metadata, self->fd, PROMPT_MS));
 
 	/* A dup. */
 	f = sysgenid_open(O_RDWR);
 	ASSERT_LE(0, f);
 	ASSERT_EQ(0, set_tracking(f, 1));
-	i = dup(f);
-	ASSERT_LE(0, i);
+	d = dup(f);
+	ASSERT_LE(0, d);
 	close(f);
-	ASSERT_TRUE(held_up(_metadata, self->fd));
-	close(i);
+	ASSERT_EQ(ETIME, wait_after_bump(_metadata, self->fd, 100));
+	close(d);
 	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
 
 	/* A mapping. */
@@ -1281,7 +1281,7 @@ TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, f, 0);
 	ASSERT_TRUE(page != MAP_FAILED);
 	close(f);
-	ASSERT_TRUE(held_up(_metadata, self->fd));
+	ASSERT_EQ(ETIME, wait_after_bump(_metadata, self->fd, 100));
 	ASSERT_EQ(0, munmap(page, self->page_size));
 	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
 
@@ -1299,7 +1299,7 @@ TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 	}
 	close(pipefd[0]);
 	close(f);
-	ASSERT_TRUE(held_up(_metadata, self->fd));
+	ASSERT_EQ(ETIME, wait_after_bump(_metadata, self->fd, 100));
 	close(pipefd[1]);
 	ASSERT_EQ(0, reap(pid));
 	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));

@@ -4,6 +4,7 @@
 #define SYSGENID_UTIL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -20,6 +21,29 @@ static inline bool cap_effective(int cap)
 	if (syscall(SYS_capget, &hdr, data))
 		return false;
 	return data[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap);
+}
+
+/*
+ * May this task start new generations?  The kernel asks for
+ * CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the initial user namespace:
+ * root of a container's own namespace holds them, and is refused.
+ */
+static inline bool may_trigger(void)
+{
+	unsigned long inside, outside, count;
+	bool initial = false;
+	FILE *f;
+
+	if (!cap_effective(CAP_SYS_ADMIN) && !cap_effective(CAP_CHECKPOINT_RESTORE))
+		return false;
+	f = fopen("/proc/self/uid_map", "re");
+	if (!f)
+		return false;
+	/* The initial namespace maps every uid onto itself, in one line. */
+	initial = fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+		  inside == 0 && outside == 0 && count == 4294967295UL;
+	fclose(f);
+	return initial;
 }
 
 /*
