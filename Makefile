@@ -4,7 +4,8 @@
 #
 #   make demo     boot a guest, snapshot it, restore two clones, show the result
 #   make check    build everything and run the tests in a QEMU guest
-#   make check-host  only the tests that run on this host (no kernel build)
+#   make check-host  only the tests that run on this host, as root (no kernel
+#                 build; the kernel source is unpacked for its KTAP helpers)
 #   make install  the library, its headers, the sysgenid command and the man
 #                 pages into $(DESTDIR)$(PREFIX) (default /usr/local)
 #
@@ -187,9 +188,11 @@ KTAP_HELPERS	?= $(KSRC)/tools/testing/selftests/kselftest/ktap_helpers.sh
 define run-host-tests
 @echo "  HOST    libfast, install and package tests (log: $(HOST_LOG))"
 @mkdir -p $(dir $(HOST_LOG))
+@rm -f $(HOST_LOG)
 @TSAN_OPTIONS="halt_on_error=1$${TSAN_OPTIONS:+:$$TSAN_OPTIONS}" \
 	ASAN_OPTIONS="halt_on_error=1$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
-	KTAP_HELPERS="$(KTAP_HELPERS)" LD_LIBRARY_PATH=$(BUILD)/libfast KSFT_TIMEOUT=1800 \
+	KTAP_HELPERS="$(KTAP_HELPERS)" LD_LIBRARY_PATH=$(BUILD)/libfast \
+	KSFT_TIMEOUT=1800 KSFT_TIMEOUT_FACTOR=1 \
 	scripts/run-kselftests -c libfast-host $(HOST_TESTS) > $(HOST_LOG)
 endef
 

@@ -82,6 +82,11 @@ class Ktap:
     tree, or the folder KSFT_PY_DIR names)."""
 
     def __init__(self):
+        # Imported first, so that a tree without it fails before the guests run.
+        sys.path.insert(0, os.environ.get("KSFT_PY_DIR") or os.path.join(
+            HERE, "..", "build", "linux", "tools", "testing", "selftests", "kselftest"))
+        import ksft  # noqa: E402
+        self.ksft = ksft
         self.results = []
         self.notes = []
 
@@ -92,10 +97,7 @@ class Ktap:
         self.results.append((name, bool(ok), detail))
 
     def emit(self):
-        sys.path.insert(0, os.environ.get("KSFT_PY_DIR") or os.path.join(
-            HERE, "..", "build", "linux", "tools", "testing", "selftests", "kselftest"))
-        import ksft  # noqa: E402
-
+        ksft = self.ksft
         ksft.print_header()
         ksft.set_plan(len(self.results))
         for text in self.notes:

@@ -18,10 +18,10 @@ out=$3
 debug_kernel=${CHECK_DEBUG_KERNEL:-}
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-[ -f "$out/host.log" ] ||
+[ -s "$out/host.log" ] ||
 	{ echo "check: no $out/host.log: run make check, which runs the host tests first" >&2; exit 1; }
 # Everything else in OUTDIR is this run's.
-find "$out" -mindepth 1 -maxdepth 1 ! -name host.log -exec rm -rf {} +
+find "$out/" -mindepth 1 -maxdepth 1 ! -name host.log -exec rm -rf {} +
 
 # guest LABEL BZIMAGE LOG [KERNEL ARGS]: the kselftests in one guest
 # (QEMU_ARCH and INITRD say which).

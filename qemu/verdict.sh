@@ -6,7 +6,9 @@
 # Prints each failure, then the totals alone on the last line:
 #   N passed, N failed, N skipped
 # Counting is per test case: a binary with a KTAP "Totals" line contributes
-# its counts, any other binary counts as one.
+# its counts, any other binary counts as one.  Each judged log must print
+# its plan and as many results: a runner that never started, or a log that
+# stops short, fails.
 #
 # usage: [VERDICT_GUESTS=N] qemu/verdict.sh LOG... [--splats-only LOG...]
 # N guests must each have printed their completion marker (default 1).
@@ -40,12 +42,25 @@ function flush_binary(result, name,    crashed) {
 	}
 	have_totals = 0
 }
+# A judged log must have printed its plan and every result of it.
+function end_log() {
+	if (judging == "")
+		return
+	if (!file_planned) { print "FAIL " judging ": no KTAP plan (the runner or the test never started)"; fail++ }
+	else if (file_results < file_planned) {
+		printf "FAIL %s: only %d of %d planned results\n", judging, file_results, file_planned; fail++
+	}
+	judging = ""
+}
 BEGIN { n = split(scanned, s, " "); for (i = 1; i <= n; i++) splats_only[s[i]] = 1 }
+# The serial console ends its lines with CR LF.
+{ sub(/\r$/, "") }
+FNR == 1 { end_log(); if (!(FILENAME in splats_only)) { judging = FILENAME; file_planned = file_results = 0 } }
 FILENAME in splats_only {
 	if (!/^#/ && $0 ~ splat_re) { splats++; print "SPLAT " $0 "   (in " FILENAME ")" }
 	next
 }
-/^# selftests: / { have_totals = 0; next }
+/^# selftests: / { have_totals = 0; current = substr($0, 14); next }
 /^# # Totals: pass:/ {
 	have_totals = 1
 	for (i = 1; i <= NF; i++) {
@@ -65,8 +80,9 @@ FILENAME in splats_only {
 	if (result == "not ok") print "FAIL " name
 	flush_binary(result, name)
 	binaries++
+	file_results++
 }
-/^1\.\.[0-9]+$/ { planned += substr($0, 4) + 0 }
+/^1\.\.[0-9]+$/ { file_planned += substr($0, 4) + 0 }
 /^SYSGENID-GUEST-DONE/ { done++ }
 # Test output is indented with "# "; anything else is the kernel speaking.
 # The kselftest runner marks each test in the kernel log: a splat names it.
@@ -75,12 +91,12 @@ FILENAME in splats_only {
 	splats++; print "SPLAT " $0 (current != "" ? "   (during " current ")" : "")
 }
 END {
+	end_log()
 	if (done < guests) {
 		printf "FAIL %d of %d guests did not finish (timeout, panic or hang)\n", guests - done, guests
 		fail++
 	}
 	if (binaries == 0) { print "FAIL no kselftest ran"; fail++ }
-	if (binaries < planned) { printf "FAIL only %d of %d planned tests reported\n", binaries, planned; fail++ }
 	if (splats) { printf "FAIL %d kernel splat line(s) in the guest log\n", splats; fail++ }
 	printf "%d passed, %d failed, %d skipped\n", pass, fail, skip
 	exit (fail > 0)
