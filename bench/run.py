@@ -442,7 +442,8 @@ def m_ns(res, side, a):
 def m_ratio(res, side, a, b):
     d = medians(res, side)
     if d.get(a) and d.get(b):
-        return d[a] / d[b], f"{a} {fmt(d[a])} ns / {b} {fmt(d[b])} ns = {fmt(d[a] / d[b])}x"
+        # Three significant digits: 0.4975x and 0.5015x must not both read 0.50x.
+        return d[a] / d[b], f"{a} {fmt(d[a])} ns / {b} {fmt(d[b])} ns = {d[a] / d[b]:.3g}x"
 
 
 def m_share(res, side, a, b):
@@ -490,7 +491,9 @@ def mapped_clones(res):
 def m_old_vdso_reads(res, side):
     w = mapped_clones(res)
     if w:
-        v = max(x["vdso_old_reads"] for x in w)
+        # A clone that never reported its count (-1) cannot pass.
+        counts = [x["vdso_old_reads"] for x in w]
+        v = float("inf") if min(counts) < 0 else max(counts)
         return v, f"{v} old vDSO reads at most over {len(w)} mapped clones"
 
 
