@@ -80,7 +80,7 @@ FIXTURE_SETUP(vdso)
 	ASSERT_LE(0, self->fd) TH_LOG("open /dev/sysgenid: %s", strerror(errno));
 	self->get = vdso_sysgenid_get();
 #ifdef SYSGENID_VDSO_GETTER
-	ASSERT_TRUE(self->get != NULL)
+	ASSERT_TRUE((bool)self->get)
 		TH_LOG("/dev/sysgenid exists but the vDSO lacks %s@%s", name, version);
 #else
 	if (!self->get)
