@@ -442,8 +442,8 @@ def m_ns(res, side, a):
 def m_ratio(res, side, a, b):
     d = medians(res, side)
     if d.get(a) and d.get(b):
-        # Three significant digits: 0.4975x and 0.5015x must not both read 0.50x.
-        return d[a] / d[b], f"{a} {fmt(d[a])} ns / {b} {fmt(d[b])} ns = {d[a] / d[b]:.3g}x"
+        # Four significant digits: 0.4997x and 0.5004x must not read the same.
+        return d[a] / d[b], f"{a} {fmt(d[a])} ns / {b} {fmt(d[b])} ns = {d[a] / d[b]:#.4g}x"
 
 
 def m_share(res, side, a, b):
