@@ -1253,7 +1253,7 @@ static int wait_after_bump(struct __test_metadata *_metadata, int fd,
 TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 {
 	int untracked[NR_TRACKED], pipefd[2], f, d, i;
-	void *page;
+	const struct sysgenid_page *page;
 	pid_t pid;
 	char c;
 
@@ -1278,11 +1278,10 @@ TEST_F(sysgenid, tracked_file_counts_while_anything_holds_it)
 	f = sysgenid_open(O_RDWR);
 	ASSERT_LE(0, f);
 	ASSERT_EQ(0, set_tracking(f, 1));
-	page = mmap(NULL, self->page_size, PROT_READ, MAP_SHARED, f, 0);
-	ASSERT_TRUE(page != MAP_FAILED);
+	page = map_page(_metadata, f, self->page_size);
 	close(f);
 	ASSERT_EQ(ETIME, wait_after_bump(_metadata, self->fd, 100));
-	ASSERT_EQ(0, munmap(page, self->page_size));
+	ASSERT_EQ(0, munmap((void *)page, self->page_size));
 	ASSERT_EQ(0, wait_watchers(self->fd, PROMPT_MS));
 
 	/* A child, until it exits. */
