@@ -244,7 +244,7 @@ struct backend_case {
 	bool needs_vdso;
 };
 
-static const struct backend_case backend_cases[] = {
+static const struct backend_case backends[] = {
 	{ "vdso", SYSGENID_BACKEND_VDSO, false, 0, true },
 	{ "mmap", SYSGENID_BACKEND_MMAP, true, 0, false },
 	{ "ioctl", SYSGENID_BACKEND_IOCTL, false, 1, false },
@@ -267,6 +267,7 @@ static enum test_result bcase_start(void)
 	const char *why;
 	int ret;
 
+	bcase = test_arg;
 	REQUIRE_DEVICE();
 	if (bcase->needs_vdso && !vdso_getter())
 		SKIP("no " VDSO_SYM " in the vDSO");
@@ -434,28 +435,6 @@ static enum test_result child_backend_storm(void)
 	return TEST_PASS;
 }
 
-#define BACKEND_TESTS(idx)							\
-	static enum test_result test_agree_##idx(void)				\
-	{									\
-		bcase = &backend_cases[idx];					\
-		return run_in_child(child_backend_agrees, 0);			\
-	}									\
-	static enum test_result test_seccomp_##idx(void)			\
-	{									\
-		bcase = &backend_cases[idx];					\
-		return run_in_child(child_backend_seccomp,			\
-				    bcase->want == SYSGENID_BACKEND_IOCTL ? SIGSYS : 0); \
-	}									\
-	static enum test_result test_storm_##idx(void)				\
-	{									\
-		bcase = &backend_cases[idx];					\
-		return run_in_child(child_backend_storm, 0);			\
-	}
-BACKEND_TESTS(0)
-BACKEND_TESTS(1)
-BACKEND_TESTS(2)
-BACKEND_TESTS(3)
-
 /*
  * Two copies of one generator taken before a trigger stand for two clones
  * of one snapshot.  Unprotected, both continue with the same stream; the
@@ -496,11 +475,6 @@ static enum test_result child_rng_rekeys(void)
 	CHECK(memcmp(out_b, naive_b, sizeof(out_b)) != 0 && memcmp(out_b, out, sizeof(out)) != 0,
 	      "the protected copies share output");
 	return TEST_PASS;
-}
-
-static enum test_result test_rng_rekeys(void)
-{
-	return run_in_child(child_rng_rekeys, 0);
 }
 
 /* Runs in a process of a fresh time namespace. */
@@ -563,11 +537,6 @@ static enum test_result child_timens(void)
 	return run_in_child(grandchild_timens, 0);
 }
 
-static enum test_result test_timens(void)
-{
-	return run_in_child(child_timens, 0);
-}
-
 /*
  * The guest runs QEMU's vmgenid, whose ID has a page of its own.  In a
  * child: sysgenid_flags() picks this process's backend for good, and the
@@ -591,30 +560,26 @@ static enum test_result child_flags(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_flags(void)
-{
-	return run_in_child(child_flags, 0);
-}
-
 static const struct test_case cases[] = {
-	{ "device_present", test_device_present },
-	{ "ioctl_and_mmap_agree", test_ioctl_mmap_agree },
-	{ "flags_vmgenid_race_free", test_flags },
-	{ "vdso_ioctl_mmap_agree_after_triggers", test_triggers_agree },
-	{ "forced_vdso_agrees", test_agree_0 },
-	{ "forced_mmap_agrees", test_agree_1 },
-	{ "forced_ioctl_agrees", test_agree_2 },
-	{ "auto_agrees", test_agree_3 },
-	{ "seccomp_vdso_needs_no_syscall", test_seccomp_0 },
-	{ "seccomp_mmap_needs_no_syscall", test_seccomp_1 },
-	{ "seccomp_ioctl_killed_by_sigsys", test_seccomp_2 },
-	{ "seccomp_auto_needs_no_syscall", test_seccomp_3 },
-	{ "storm_vdso_never_decreases", test_storm_0 },
-	{ "storm_mmap_never_decreases", test_storm_1 },
-	{ "storm_ioctl_never_decreases", test_storm_2 },
-	{ "storm_auto_never_decreases", test_storm_3 },
-	{ "rng_rekeys_after_trigger", test_rng_rekeys },
-	{ "vdso_in_time_namespace", test_timens },
+	CASE("device_present", test_device_present),
+	CASE("ioctl_and_mmap_agree", test_ioctl_mmap_agree),
+	CHILD_CASE("flags_vmgenid_race_free", child_flags, NULL),
+	CASE("vdso_ioctl_mmap_agree_after_triggers", test_triggers_agree),
+	CHILD_CASE("forced_vdso_agrees", child_backend_agrees, &backends[0]),
+	CHILD_CASE("forced_mmap_agrees", child_backend_agrees, &backends[1]),
+	CHILD_CASE("forced_ioctl_agrees", child_backend_agrees, &backends[2]),
+	CHILD_CASE("auto_agrees", child_backend_agrees, &backends[3]),
+	CHILD_CASE("seccomp_vdso_needs_no_syscall", child_backend_seccomp, &backends[0]),
+	CHILD_CASE("seccomp_mmap_needs_no_syscall", child_backend_seccomp, &backends[1]),
+	CHILD_CASE_SIGNAL("seccomp_ioctl_killed_by_sigsys", child_backend_seccomp, &backends[2],
+			  SIGSYS),
+	CHILD_CASE("seccomp_auto_needs_no_syscall", child_backend_seccomp, &backends[3]),
+	CHILD_CASE("storm_vdso_never_decreases", child_backend_storm, &backends[0]),
+	CHILD_CASE("storm_mmap_never_decreases", child_backend_storm, &backends[1]),
+	CHILD_CASE("storm_ioctl_never_decreases", child_backend_storm, &backends[2]),
+	CHILD_CASE("storm_auto_never_decreases", child_backend_storm, &backends[3]),
+	CHILD_CASE("rng_rekeys_after_trigger", child_rng_rekeys, NULL),
+	CHILD_CASE("vdso_in_time_namespace", child_timens, NULL),
 };
 
 int main(void)

@@ -228,11 +228,6 @@ static enum test_result child_no_source(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_no_source(void)
-{
-	return run_in_child(child_no_source, 0);
-}
-
 struct forced_case {
 	const char *env;
 	int err;
@@ -250,10 +245,9 @@ static const struct forced_case forced_cases[] = {
 	{ "fast", -EINVAL, { "SYSGENID_BACKEND=fast: not one of", "auto" } },
 };
 
-static const struct forced_case *forced;
-
 static enum test_result child_forced(void)
 {
+	const struct forced_case *forced = test_arg;
 	enum sysgenid_backend which;
 	struct sysgenid_rng rng;
 	const char *why;
@@ -275,19 +269,6 @@ static enum test_result child_forced(void)
 	CHECK(sysgenid_rng_init(&rng) == forced->err, "the generator started anyway");
 	return TEST_PASS;
 }
-
-#define FORCED_TEST(idx)							\
-	static enum test_result test_forced_##idx(void)				\
-	{									\
-		forced = &forced_cases[idx];					\
-		return run_in_child(child_forced, 0);				\
-	}
-FORCED_TEST(0)
-FORCED_TEST(1)
-FORCED_TEST(2)
-FORCED_TEST(3)
-FORCED_TEST(4)
-FORCED_TEST(5)
 
 static enum test_result test_backend_names(void)
 {
@@ -330,11 +311,6 @@ static enum test_result child_concurrent_init(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_concurrent_init(void)
-{
-	return run_in_child(child_concurrent_init, 0);
-}
-
 static enum test_result child_rng_refuses(void)
 {
 	struct sysgenid_rng rng;
@@ -354,11 +330,6 @@ static enum test_result child_rng_refuses(void)
 	memset(&rng, 0, sizeof(rng));
 	CHECK(sysgenid_rng_bytes(&rng, buf, sizeof(buf)) == -EINVAL, "zeroed generator");
 	return TEST_PASS;
-}
-
-static enum test_result test_rng_refuses(void)
-{
-	return run_in_child(child_rng_refuses, 0);
 }
 
 #if HAVE_TEST_SECCOMP
@@ -392,11 +363,6 @@ static enum test_result child_none_no_syscall(void)
 	if (vdso_cgt)
 		CHECK(!vdso_cgt(CLOCK_MONOTONIC, &ts), "vDSO clock_gettime under seccomp");
 	return TEST_PASS;
-}
-
-static enum test_result test_none_no_syscall(void)
-{
-	return run_in_child(child_none_no_syscall, 0);
 }
 #endif
 
@@ -484,11 +450,6 @@ static enum test_result child_standin_mmap(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_standin_mmap(void)
-{
-	return run_in_child(child_standin_mmap, 0);
-}
-
 static enum test_result child_standin_ioctl(void)
 {
 	enum test_result res = standin_setup(5);
@@ -507,11 +468,6 @@ static enum test_result child_standin_ioctl(void)
 	CHECK(count_fds_to(DEV) == 0, "a failed ioctl backend kept its descriptor");
 	CHECK(sysgenid_vdso_get() == SYSGENID_GEN_INVALID, "getter");
 	return TEST_PASS;
-}
-
-static enum test_result test_standin_ioctl(void)
-{
-	return run_in_child(child_standin_ioctl, 0);
 }
 
 #ifndef LIBFAST_PUBLIC_ONLY
@@ -673,11 +629,6 @@ static enum test_result child_cookie_shared(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_cookie_shared(void)
-{
-	return run_in_child(child_cookie_shared, 0);
-}
-
 static enum test_result child_fake_page(void)
 {
 	struct sysgenid_page *page = fake_page(5);
@@ -716,11 +667,6 @@ static enum test_result child_fake_page(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_fake_page(void)
-{
-	return run_in_child(child_fake_page, 0);
-}
-
 #if HAVE_TEST_SECCOMP
 /* The hot paths of an initialised library and generator make no syscall. */
 static enum test_result child_fake_page_no_syscall(void)
@@ -744,11 +690,6 @@ static enum test_result child_fake_page_no_syscall(void)
 	}
 	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a change");
 	return TEST_PASS;
-}
-
-static enum test_result test_fake_page_no_syscall(void)
-{
-	return run_in_child(child_fake_page_no_syscall, 0);
 }
 
 /* A failed rekey must not fall back to the old key, now or later. */
@@ -775,11 +716,6 @@ static enum test_result child_rng_rekey_failure(void)
 	CHECK(ret == -EIO, "the second request after the failure gave %d", ret);
 	CHECK(sysgenid_rng_rekeys(&rng) == 0, "a failed rekey was counted");
 	return TEST_PASS;
-}
-
-static enum test_result test_rng_rekey_failure(void)
-{
-	return run_in_child(child_rng_rekey_failure, 0);
 }
 #endif
 
@@ -853,11 +789,6 @@ static enum test_result child_rng_reference(void)
 	CHECK(sysgenid_rng_rekeys(&rng) == 0, "rekeyed without a change");
 	sysgenid_rng_destroy(&rng);
 	return TEST_PASS;
-}
-
-static enum test_result test_rng_reference(void)
-{
-	return run_in_child(child_rng_reference, 0);
 }
 
 /*
@@ -952,11 +883,6 @@ static enum test_result child_rng_fork(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_rng_fork(void)
-{
-	return run_in_child(child_rng_fork, 0);
-}
-
 static void *rng_other_thread(void *arg)
 {
 	uint8_t buf[8];
@@ -981,54 +907,44 @@ static enum test_result child_rng_thread(void)
 	sysgenid_rng_destroy(&rng);
 	return TEST_PASS;
 }
-
-static enum test_result test_rng_thread(void)
-{
-	return run_in_child(child_rng_thread, 0);
-}
-
-static enum test_result test_rng_rekeys(void)
-{
-	return run_in_child(child_rng_rekeys, 0);
-}
 #endif /* !LIBFAST_PUBLIC_ONLY */
 
 static const struct test_case cases[] = {
-	{ "vdso_present", test_vdso_present },
-	{ "vdso_finds_clock_gettime", test_vdso_clock_gettime },
-	{ "vdso_rejects_wrong_name_or_version", test_vdso_rejects_mismatch },
-	{ "vdso_has_no_sysgenid_symbol_on_host", test_vdso_sysgenid_absent },
+	CASE("vdso_present", test_vdso_present),
+	CASE("vdso_finds_clock_gettime", test_vdso_clock_gettime),
+	CASE("vdso_rejects_wrong_name_or_version", test_vdso_rejects_mismatch),
+	CASE("vdso_has_no_sysgenid_symbol_on_host", test_vdso_sysgenid_absent),
 #ifndef LIBFAST_PUBLIC_ONLY
-	{ "vdso_gnu_and_sysv_hash_agree", test_vdso_hash_tables_agree },
+	CASE("vdso_gnu_and_sysv_hash_agree", test_vdso_hash_tables_agree),
 #endif
-	{ "no_source_reports_enoent", test_no_source },
-	{ "forced_vdso_fails_enosys", test_forced_0 },
-	{ "forced_mmap_fails_enoent", test_forced_1 },
-	{ "forced_ioctl_fails_enoent", test_forced_2 },
-	{ "forced_auto_fails_enoent", test_forced_3 },
-	{ "empty_env_means_auto", test_forced_4 },
-	{ "unknown_env_fails_einval", test_forced_5 },
-	{ "backend_names", test_backend_names },
-	{ "concurrent_init_agrees", test_concurrent_init },
-	{ "rng_refuses_without_source", test_rng_refuses },
+	CHILD_CASE("no_source_reports_enoent", child_no_source, NULL),
+	CHILD_CASE("forced_vdso_fails_enosys", child_forced, &forced_cases[0]),
+	CHILD_CASE("forced_mmap_fails_enoent", child_forced, &forced_cases[1]),
+	CHILD_CASE("forced_ioctl_fails_enoent", child_forced, &forced_cases[2]),
+	CHILD_CASE("forced_auto_fails_enoent", child_forced, &forced_cases[3]),
+	CHILD_CASE("empty_env_means_auto", child_forced, &forced_cases[4]),
+	CHILD_CASE("unknown_env_fails_einval", child_forced, &forced_cases[5]),
+	CASE("backend_names", test_backend_names),
+	CHILD_CASE("concurrent_init_agrees", child_concurrent_init, NULL),
+	CHILD_CASE("rng_refuses_without_source", child_rng_refuses, NULL),
 #if HAVE_TEST_SECCOMP
-	{ "failed_init_cached_no_syscall", test_none_no_syscall },
+	CHILD_CASE("failed_init_cached_no_syscall", child_none_no_syscall, NULL),
 #endif
-	{ "mmap_backend_over_standin_file", test_standin_mmap },
-	{ "forced_ioctl_on_file_fails_enotty", test_standin_ioctl },
+	CHILD_CASE("mmap_backend_over_standin_file", child_standin_mmap, NULL),
+	CHILD_CASE("forced_ioctl_on_file_fails_enotty", child_standin_ioctl, NULL),
 #ifndef LIBFAST_PUBLIC_ONLY
-	{ "chacha20_rfc8439_2_1_1_quarter_round", test_chacha20_quarter_round },
-	{ "chacha20_rfc8439_2_3_2_block", test_chacha20_block },
-	{ "chacha20_eight_blocks_match_the_reference", test_chacha20_blocks },
-	{ "rng_is_chacha20_with_fast_key_erasure", test_rng_reference },
-	{ "rng_child_of_fork_does_not_repeat", test_rng_fork },
-	{ "rng_refuses_a_second_thread", test_rng_thread },
-	{ "fake_page_getters_and_cookie", test_fake_page },
-	{ "cookie_renoted_while_checked", test_cookie_shared },
-	{ "rng_rekeys_on_generation_change", test_rng_rekeys },
+	CASE("chacha20_rfc8439_2_1_1_quarter_round", test_chacha20_quarter_round),
+	CASE("chacha20_rfc8439_2_3_2_block", test_chacha20_block),
+	CASE("chacha20_eight_blocks_match_the_reference", test_chacha20_blocks),
+	CHILD_CASE("rng_is_chacha20_with_fast_key_erasure", child_rng_reference, NULL),
+	CHILD_CASE("rng_child_of_fork_does_not_repeat", child_rng_fork, NULL),
+	CHILD_CASE("rng_refuses_a_second_thread", child_rng_thread, NULL),
+	CHILD_CASE("fake_page_getters_and_cookie", child_fake_page, NULL),
+	CHILD_CASE("cookie_renoted_while_checked", child_cookie_shared, NULL),
+	CHILD_CASE("rng_rekeys_on_generation_change", child_rng_rekeys, NULL),
 #if HAVE_TEST_SECCOMP
-	{ "hot_paths_make_no_syscall", test_fake_page_no_syscall },
-	{ "rng_refuses_when_rekey_fails", test_rng_rekey_failure },
+	CHILD_CASE("hot_paths_make_no_syscall", child_fake_page_no_syscall, NULL),
+	CHILD_CASE("rng_refuses_when_rekey_fails", child_rng_rekey_failure, NULL),
 #endif
 #endif
 };

@@ -2,9 +2,10 @@
 /*
  * A small KTAP reporter and helpers shared by the libfast tests.  Each case is a
  * function returning TEST_PASS, TEST_FAIL or TEST_SKIP; CHECK() explains a
- * failure on a "# " line.  Cases that change process-wide state (the
- * one-shot init, a seccomp filter) run in a forked child through
- * run_in_child(), whose exit status carries the result.
+ * failure on a "# " line.  A table of struct test_case lists them; a row
+ * may hand its case an argument (test_arg) and ask for a forked child, as
+ * the cases that change process-wide state (the one-shot init, a seccomp
+ * filter) do.
  *
  * Exit status follows kselftest: 0 pass, 1 fail, 4 everything skipped.
  */
@@ -29,11 +30,25 @@ enum test_result {
 	TEST_SKIP = 4,
 };
 
+/*
+ * @fn runs with test_arg set to @arg.  With @in_child it runs through
+ * run_in_child(), and dying by @signal (0: none) is its pass.  The rows of
+ * a table are written with the CASE macros below.
+ */
 struct test_case {
 	const char *name;
 	enum test_result (*fn)(void);
+	const void *arg;
+	bool in_child;
+	int signal;
 };
 
+#define CASE(name, fn)				{ name, fn, NULL, false, 0 }
+#define CASE_ARG(name, fn, arg)			{ name, fn, arg, false, 0 }
+#define CHILD_CASE(name, fn, arg)		{ name, fn, arg, true, 0 }
+#define CHILD_CASE_SIGNAL(name, fn, arg, sig)	{ name, fn, arg, true, sig }
+
+static const void *test_arg;
 static char skip_reason[256];
 static int n_pass, n_fail, n_skip;
 
@@ -148,8 +163,12 @@ static int ktap_run(const char *suite, const struct test_case *cases, int count)
 
 	printf("KTAP version 1\n1..%d\n", count);
 	for (i = 0; i < count; i++) {
+		const struct test_case *tc = &cases[i];
+
 		skip_reason[0] = '\0';
-		ktap_report(i + 1, cases[i].name, cases[i].fn());
+		test_arg = tc->arg;
+		ktap_report(i + 1, tc->name, tc->in_child ? run_in_child(tc->fn, tc->signal) :
+							    tc->fn());
 	}
 	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
 	       n_pass, n_fail, n_skip);

@@ -73,8 +73,6 @@ static const struct backend_case backends[] = {
 	{ "ioctl", SGLAZY_BACKEND_IOCTL, SGLAZY_NO_VDSO | SGLAZY_NO_PAGE },
 };
 
-static const struct backend_case *bcase;
-
 static bool have_device(void)
 {
 	struct stat st;
@@ -168,15 +166,16 @@ static int fd_of(const char *path)
 			SKIP("triggering needs root");				\
 	} while (0)
 
-#define REQUIRE_BACKEND()							\
+#define REQUIRE_BACKEND(bcase)							\
 	do {									\
 		REQUIRE_DEVICE();						\
-		if (bcase->want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)	\
+		if ((bcase)->want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)	\
 			SKIP("no vDSO getter on this architecture");		\
 	} while (0)
 
 /* Forced to @bcase, failing closed; errno must survive it. */
-static enum test_result start(struct sglazy *src, struct sglazy_mark *mark)
+static enum test_result start(struct sglazy *src, struct sglazy_mark *mark,
+			      const struct backend_case *bcase)
 {
 	int ret;
 
@@ -193,13 +192,14 @@ static enum test_result start(struct sglazy *src, struct sglazy_mark *mark)
 
 static enum test_result backend_agrees(void)
 {
+	const struct backend_case *bcase = test_arg;
 	struct sglazy src;
 	uint64_t gen = 0, raw = 0;
 	enum test_result res;
 	int fd;
 
-	REQUIRE_BACKEND();
-	res = start(&src, NULL);
+	REQUIRE_BACKEND(bcase);
+	res = start(&src, NULL, bcase);
 	if (res != TEST_PASS)
 		return res;
 
@@ -228,15 +228,16 @@ static enum test_result backend_agrees(void)
 
 static enum test_result backend_bumps_once(void)
 {
+	const struct backend_case *bcase = test_arg;
 	struct sglazy_mark mark;
 	struct sglazy src;
 	enum test_result res;
 	uint64_t raw = 0;
 	int i;
 
-	REQUIRE_BACKEND();
+	REQUIRE_BACKEND(bcase);
 	REQUIRE_TRIGGER();
-	res = start(&src, &mark);
+	res = start(&src, &mark, bcase);
 	if (res != TEST_PASS)
 		return res;
 
@@ -262,16 +263,17 @@ static enum test_result backend_bumps_once(void)
 /* Under a filter that kills on any syscall but write and exit_group. */
 static enum test_result child_backend_no_syscall(void)
 {
+	const struct backend_case *bcase = test_arg;
 	struct sglazy_mark mark;
 	struct sglazy src;
 	enum test_result res;
 	uint64_t gen = 0;
 	int i;
 
-	REQUIRE_BACKEND();
+	REQUIRE_BACKEND(bcase);
 	if (!HAVE_TEST_SECCOMP)
 		SKIP("no seccomp filter for this architecture");
-	res = start(&src, &mark);
+	res = start(&src, &mark, bcase);
 	if (res != TEST_PASS)
 		return res;
 #if HAVE_TEST_SECCOMP
@@ -284,25 +286,19 @@ static enum test_result child_backend_no_syscall(void)
 	return TEST_PASS;
 }
 
-static enum test_result backend_no_syscall(void)
-{
-	return run_in_child(child_backend_no_syscall,
-			    bcase->want == SGLAZY_BACKEND_IOCTL ? SIGSYS : 0);
-}
-
 /* A failing ioctl (a daemon closed the descriptor) must count as a change. */
 static enum test_result child_ioctl_failure(void)
 {
 	struct sglazy_mark mark;
 	struct sglazy src;
 	enum test_result res;
+	const struct backend_case *bcase = &backends[2];
 	uint64_t gen = 0;
 
-	bcase = &backends[2];
-	REQUIRE_BACKEND();
+	REQUIRE_BACKEND(bcase);
 	if (!HAVE_TEST_SECCOMP)
 		SKIP("no seccomp filter for this architecture");
-	res = start(&src, &mark);
+	res = start(&src, &mark, bcase);
 	if (res != TEST_PASS)
 		return res;
 #if HAVE_TEST_SECCOMP
@@ -317,31 +313,6 @@ static enum test_result child_ioctl_failure(void)
 	CHECK(errno == EDOM, "errno %d", errno);
 	return TEST_PASS;
 }
-
-static enum test_result test_ioctl_failure(void)
-{
-	return run_in_child(child_ioctl_failure, 0);
-}
-
-#define BACKEND_TESTS(idx)							\
-	static enum test_result test_agrees_##idx(void)				\
-	{									\
-		bcase = &backends[idx];						\
-		return backend_agrees();					\
-	}									\
-	static enum test_result test_bumps_##idx(void)				\
-	{									\
-		bcase = &backends[idx];						\
-		return backend_bumps_once();					\
-	}									\
-	static enum test_result test_no_syscall_##idx(void)			\
-	{									\
-		bcase = &backends[idx];						\
-		return backend_no_syscall();					\
-	}
-BACKEND_TESTS(0)
-BACKEND_TESTS(1)
-BACKEND_TESTS(2)
 
 static enum test_result test_policy_required(void)
 {
@@ -506,8 +477,7 @@ static enum test_result test_across_2_32(void)
 	for (i = 0; i < 3; i++) {
 		if (backends[i].want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)
 			continue;
-		bcase = &backends[i];
-		res = start(&src[n], &mark[n]);
+		res = start(&src[n], &mark[n], &backends[i]);
 		if (res != TEST_PASS)
 			return res;
 		n++;
@@ -545,8 +515,7 @@ static enum test_result test_fork(void)
 	for (i = 0; i < 3; i++) {
 		if (backends[i].want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)
 			continue;
-		bcase = &backends[i];
-		res = start(&src[n], &mark[n]);
+		res = start(&src[n], &mark[n], &backends[i]);
 		if (res != TEST_PASS)
 			return res;
 		n++;
@@ -689,41 +658,27 @@ static enum test_result child_no_node(void)
 	return TEST_PASS;
 }
 
-static enum test_result test_fail_open(void)
-{
-	return run_in_child(child_fail_open, 0);
-}
-
-static enum test_result test_fail_closed(void)
-{
-	return run_in_child(child_fail_closed, 0);
-}
-
-static enum test_result test_no_node(void)
-{
-	return run_in_child(child_no_node, 0);
-}
-
 static const struct test_case cases[] = {
-	{ "policy_is_required", test_policy_required },
-	{ "vdso_parser", test_vdso_parser },
-	{ "auto_backend", test_auto_backend },
-	{ "vdso_agrees_with_ioctl", test_agrees_0 },
-	{ "page_agrees_with_ioctl", test_agrees_1 },
-	{ "ioctl_agrees_with_ioctl", test_agrees_2 },
-	{ "vdso_reports_each_bump_once", test_bumps_0 },
-	{ "page_reports_each_bump_once", test_bumps_1 },
-	{ "ioctl_reports_each_bump_once", test_bumps_2 },
-	{ "vdso_check_needs_no_syscall", test_no_syscall_0 },
-	{ "page_check_needs_no_syscall", test_no_syscall_1 },
-	{ "ioctl_check_killed_by_seccomp", test_no_syscall_2 },
-	{ "ioctl_failure_is_a_change", test_ioctl_failure },
-	{ "flags_and_race_free", test_flags_race_free },
-	{ "backends_agree_across_2_32", test_across_2_32 },
-	{ "fork_needs_no_reinit", test_fork },
-	{ "no_source_fail_open", test_fail_open },
-	{ "no_source_fail_closed", test_fail_closed },
-	{ "no_device_node", test_no_node },
+	CASE("policy_is_required", test_policy_required),
+	CASE("vdso_parser", test_vdso_parser),
+	CASE("auto_backend", test_auto_backend),
+	CASE_ARG("vdso_agrees_with_ioctl", backend_agrees, &backends[0]),
+	CASE_ARG("page_agrees_with_ioctl", backend_agrees, &backends[1]),
+	CASE_ARG("ioctl_agrees_with_ioctl", backend_agrees, &backends[2]),
+	CASE_ARG("vdso_reports_each_bump_once", backend_bumps_once, &backends[0]),
+	CASE_ARG("page_reports_each_bump_once", backend_bumps_once, &backends[1]),
+	CASE_ARG("ioctl_reports_each_bump_once", backend_bumps_once, &backends[2]),
+	CHILD_CASE("vdso_check_needs_no_syscall", child_backend_no_syscall, &backends[0]),
+	CHILD_CASE("page_check_needs_no_syscall", child_backend_no_syscall, &backends[1]),
+	CHILD_CASE_SIGNAL("ioctl_check_killed_by_seccomp", child_backend_no_syscall, &backends[2],
+			  SIGSYS),
+	CHILD_CASE("ioctl_failure_is_a_change", child_ioctl_failure, NULL),
+	CASE("flags_and_race_free", test_flags_race_free),
+	CASE("backends_agree_across_2_32", test_across_2_32),
+	CASE("fork_needs_no_reinit", test_fork),
+	CHILD_CASE("no_source_fail_open", child_fail_open, NULL),
+	CHILD_CASE("no_source_fail_closed", child_fail_closed, NULL),
+	CHILD_CASE("no_device_node", child_no_node, NULL),
 };
 
 int main(void)
