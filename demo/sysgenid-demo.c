@@ -304,6 +304,19 @@ static void wait_for(const char *name, const char *key, uint64_t value)
 }
 
 /* Ask the generators for their next bytes and print them. */
+/*
+ * Tell the host the guest is ready to be snapshotted; return with this
+ * copy's role once the host has resumed it (the line comes after QMP cont).
+ */
+static void snapshot_point(char *role, size_t len)
+{
+	printf("DEMO-SNAPSHOT-NOW\n");
+	fflush(stdout);
+	if (!fgets(role, len, stdin))
+		die("reading the host's go line");
+	role[strcspn(role, "\r\n")] = 0;
+}
+
 static void sample(const char *prefix, unsigned int round, pid_t library, pid_t naive)
 {
 	char line[256];
@@ -409,13 +422,8 @@ static int overseer(const char *self)
 	spinner.start_gen = gen0;
 	if (pthread_create(&spinner.thread, NULL, spin, &spinner))
 		die("pthread_create");
-	printf("DEMO-SNAPSHOT-NOW\n");
-	fflush(stdout);
-
 	/* Steps 2-3 happen outside: snapshot, resume.  The host says which copy this is. */
-	if (!fgets(role, sizeof(role), stdin))
-		die("reading the host's go line");
-	role[strcspn(role, "\r\n")] = 0;
+	snapshot_point(role, sizeof(role));
 	printf("DEMO phase=after role=%s\n", role);
 
 	if (!strcmp(role, "clone")) {
@@ -630,14 +638,8 @@ static int window(void)
 		die("pthread_create");
 	while (!atomic_load(&spinner.reads_before))
 		usleep(1000);
-	printf("DEMO-SNAPSHOT-NOW\n");
-	fflush(stdout);
-
-	if (!fgets(role, sizeof(role), stdin))
-		die("reading the host's go line");
-	/* Resumed for sure: the host sends the line after QMP cont. */
+	snapshot_point(role, sizeof(role));
 	atomic_store_explicit(&spinner.resumed, true, memory_order_release);
-	role[strcspn(role, "\r\n")] = 0;
 	printf("DEMO role=%s\n", role);
 	printf("DEMO spin_reads_before=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.reads_before));
 	printf("DEMO spin_first_new=%" PRIu64 "\n", (uint64_t)atomic_load(&spinner.first_new));
@@ -722,11 +724,7 @@ static int trigger_role(void)
 		die("getrandom");
 	printf("\nDEMO gen_before=%" PRIu64 "\n", (uint64_t)page->generation);
 	printf("DEMO flags_before=%u\n", page->flags);
-	printf("DEMO-SNAPSHOT-NOW\n");
-	fflush(stdout);
-	if (!fgets(role, sizeof(role), stdin))
-		die("reading the host's go line");
-	role[strcspn(role, "\r\n")] = 0;
+	snapshot_point(role, sizeof(role));
 	printf("DEMO role=%s\n", role);
 	/* The restore tool's announcement; the original just goes on. */
 	if (!strcmp(role, "clone"))
