@@ -183,31 +183,26 @@ static int rng_bytes_slow(struct rng_handle *h, uint8_t *out, size_t len, bool c
 	return 0;
 }
 
+/* Two overlapping moves of @n bytes, constant here, cover @len from n to 2n. */
+static inline void take_ends(uint8_t *out, uint8_t *p, size_t len, size_t n)
+{
+	memcpy(out, p, n);
+	memcpy(out + len - n, p + len - n, n);
+	memset(p, 0, n);
+	memset(p + len - n, 0, n);
+}
+
 /*
  * Copy @len bytes out of the buffer and zero them there, without a call
- * for the small requests that dominate (a nonce, an integer): two
- * overlapping moves cover any length from n to 2n.  The buffer outlives
- * the call, so plain stores zero it for good.
+ * for the small requests that dominate (a nonce, an integer).  The buffer
+ * outlives the call, so plain stores zero it for good.
  */
 static inline void take(uint8_t *out, uint8_t *p, size_t len)
 {
-	uint64_t a, b;
-	uint32_t c, d;
-
 	if (len >= 8 && len <= 16) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + len - 8, 8);
-		memcpy(out, &a, 8);
-		memcpy(out + len - 8, &b, 8);
-		memset(p, 0, 8);
-		memset(p + len - 8, 0, 8);
+		take_ends(out, p, len, 8);
 	} else if (len >= 4 && len < 8) {
-		memcpy(&c, p, 4);
-		memcpy(&d, p + len - 4, 4);
-		memcpy(out, &c, 4);
-		memcpy(out + len - 4, &d, 4);
-		memset(p, 0, 4);
-		memset(p + len - 4, 0, 4);
+		take_ends(out, p, len, 4);
 	} else {
 		memcpy(out, p, len);
 		memset(p, 0, len);
