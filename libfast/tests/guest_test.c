@@ -35,7 +35,7 @@
 #include "ktap.h"
 #include "seccomp_filter.h"
 
-#define DEV		"/dev/sysgenid"
+#define DEV		TEST_DEV
 /* This architecture's vDSO getter, for messages: <linux/sysgenid.h>'s. */
 #ifdef SYSGENID_VDSO_GETTER
 #define VDSO_SYM	SYSGENID_VDSO_GETTER "@" SYSGENID_VDSO_VERSION
@@ -55,13 +55,6 @@ enum {
 };
 
 typedef uint64_t (*vdso_get_fn)(void);
-
-static bool have_device(void)
-{
-	struct stat st;
-
-	return stat(DEV, &st) == 0;
-}
 
 static vdso_get_fn vdso_getter(void)
 {
@@ -137,28 +130,6 @@ static int trigger(uint64_t min)
 	close(fd);
 	return ret;
 }
-
-static bool may_trigger(void)
-{
-	int fd = trigger_fd();
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return geteuid() == 0;
-}
-
-#define REQUIRE_DEVICE()							\
-	do {									\
-		if (!have_device())						\
-			SKIP("no " DEV ": kernel without CONFIG_SYSGENID");	\
-	} while (0)
-
-#define REQUIRE_TRIGGER()							\
-	do {									\
-		if (!may_trigger())						\
-			SKIP("triggering needs root and " DEV " opened O_RDWR");\
-	} while (0)
 
 static enum test_result test_device_present(void)
 {

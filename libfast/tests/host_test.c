@@ -36,7 +36,7 @@
 #include "vdso.h"
 #endif
 
-#define DEV	"/dev/sysgenid"
+#define DEV	TEST_DEV
 
 /* The vDSO getter, and what the library's reason says when it is absent. */
 #ifdef SYSGENID_VDSO_GETTER
@@ -60,13 +60,6 @@
 #endif
 
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec *);
-
-static bool have_device(void)
-{
-	struct stat st;
-
-	return stat(DEV, &st) == 0;
-}
 
 static bool have_vdso_sysgenid(void)
 {

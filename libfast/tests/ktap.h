@@ -5,7 +5,7 @@
  * failure on a "# " line.  A table of struct test_case lists them; a row
  * may hand its case an argument (test_arg) and ask for a forked child, as
  * the cases that change process-wide state (the one-shot init, a seccomp
- * filter) do.
+ * filter) do.  The device helpers at the end say when a case can run.
  *
  * Exit status follows kselftest: 0 pass, 1 fail, 4 everything skipped.
  */
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -200,5 +201,41 @@ static inline int count_fds_to(const char *path)
 	closedir(dir);
 	return count;
 }
+
+/* The node these tests check the library and the header against. */
+#define TEST_DEV	"/dev/sysgenid"
+
+static inline bool have_device(void)
+{
+	struct stat st;
+
+	return stat(TEST_DEV, &st) == 0;
+}
+
+/* Root, and the node opens for writing: the kernel will take a trigger. */
+static inline bool may_trigger(void)
+{
+	int fd;
+
+	if (geteuid() != 0)
+		return false;
+	fd = open(TEST_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+#define REQUIRE_DEVICE()							\
+	do {									\
+		if (!have_device())						\
+			SKIP("no " TEST_DEV ": kernel without CONFIG_SYSGENID");	\
+	} while (0)
+
+#define REQUIRE_TRIGGER()							\
+	do {									\
+		if (!may_trigger())						\
+			SKIP("triggering needs root and " TEST_DEV " opened O_RDWR"); \
+	} while (0)
 
 #endif /* LIBFAST_KTAP_H */

@@ -73,13 +73,6 @@ static const struct backend_case backends[] = {
 	{ "ioctl", SGLAZY_BACKEND_IOCTL, SGLAZY_NO_VDSO | SGLAZY_NO_PAGE },
 };
 
-static bool have_device(void)
-{
-	struct stat st;
-
-	return stat(DEV, &st) == 0;
-}
-
 /* The reference value: the ioctl on a fresh descriptor, not the header's. */
 static int raw_get(uint64_t *gen)
 {
@@ -129,11 +122,6 @@ static int trigger(unsigned long min)
 	return ret;
 }
 
-static bool may_trigger(void)
-{
-	return geteuid() == 0 && access(DEV, W_OK) == 0;
-}
-
 /* The descriptor of @path this process holds, or -1. */
 static int fd_of(const char *path)
 {
@@ -153,18 +141,6 @@ static int fd_of(const char *path)
 	}
 	return -1;
 }
-
-#define REQUIRE_DEVICE()							\
-	do {									\
-		if (!have_device())						\
-			SKIP("no " DEV ": kernel without SysGenID");		\
-	} while (0)
-
-#define REQUIRE_TRIGGER()							\
-	do {									\
-		if (!may_trigger())						\
-			SKIP("triggering needs root");				\
-	} while (0)
 
 #define REQUIRE_BACKEND(bcase)							\
 	do {									\
