@@ -57,6 +57,7 @@ static int fail(int code, const char *fmt, ...)
 
 /* The overseer's wait is bounded unless asked otherwise (udevadm settle's way). */
 #define DEFAULT_WAIT_MS	120000
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct subcommand {
 	const char *name, *args, *help;
@@ -97,22 +98,6 @@ static int sub_usage(const char *name, FILE *f, int code)
 	return code;
 }
 
-/*
- * getopt_long over a subcommand's arguments (argv[0] is the subcommand).
- * Returns the option's value, -1 at the end, or '?' after printing why.
- */
-static int next_opt(int argc, char **argv, const struct option *opts)
-{
-	opterr = 0;
-	return getopt_long(argc, argv, "+", opts, NULL);
-}
-
-static int bad_opt(const char *name, char **argv)
-{
-	fail(EXIT_USAGE, "%s: unknown option or missing value: '%s'", name, argv[optind - 1]);
-	return sub_usage(name, stderr, EXIT_USAGE);
-}
-
 static int open_dev(int flags, int *fd)
 {
 	*fd = open(dev, flags | O_CLOEXEC);
@@ -134,6 +119,51 @@ static int parse_u64(const char *s, uint64_t *out)
 	errno = 0;
 	*out = strtoull(s, &end, 0);
 	return errno || !*s || *end || *s == '-' ? -1 : 0;
+}
+
+/* One option of a subcommand: a flag that sets *@on, or a number for *@num. */
+struct arg {
+	const char *name;
+	bool *on;
+	uint64_t *num;
+	const char *what;	/* a number: what "--name needs ..." asks for */
+};
+
+#define MAX_ARGS	4	/* the most any subcommand has, --help aside */
+
+/*
+ * getopt_long over a subcommand's arguments (argv[0] is the subcommand)
+ * with the options @args and --help: -1 to go on, else the exit status to
+ * return, after the usage or after saying what was wrong.
+ */
+static int parse_args(int argc, char **argv, const char *cmd, const struct arg *args,
+		      int nargs)
+{
+	struct option opts[MAX_ARGS + 2] = { { "help", no_argument, NULL, 'h' } };
+	int i, c;
+
+	for (i = 0; i < nargs && i < MAX_ARGS; i++)
+		opts[i + 1] = (struct option){ args[i].name,
+					       args[i].num ? required_argument : no_argument,
+					       NULL, i };
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		if (c == 'h')
+			return sub_usage(cmd, stdout, 0);
+		if (c < 0 || c >= nargs) {
+			fail(EXIT_USAGE, "%s: unknown option or missing value: '%s'", cmd,
+			     argv[optind - 1]);
+			return sub_usage(cmd, stderr, EXIT_USAGE);
+		}
+		if (args[c].on)
+			*args[c].on = true;
+		else if (parse_u64(optarg, args[c].num))
+			return fail(EXIT_USAGE, "%s: --%s needs %s, not '%s'", cmd, args[c].name,
+				    args[c].what, optarg);
+	}
+	if (optind < argc)
+		return fail(EXIT_USAGE, "%s: unexpected '%s'", cmd, argv[optind]);
+	return -1;
 }
 
 static int print_gen(bool backend_too, bool json)
@@ -163,55 +193,31 @@ static int print_gen(bool backend_too, bool json)
 
 static int cmd_get(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "backend", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool backend = false, json = false;
-	int c;
+	const struct arg args[] = {
+		{ "backend", .on = &backend },
+		{ "json", .on = &json },
+	};
+	int ret = parse_args(argc, argv, "get", args, ARRAY_SIZE(args));
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 'b')
-			backend = true;
-		else if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return sub_usage("get", stdout, 0);
-		else
-			return bad_opt("get", argv);
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, "get: unexpected '%s'", argv[optind]);
+	if (ret >= 0)
+		return ret;
 	return print_gen(backend, json);
 }
 
 static int cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "track", no_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t count = 0, seen = 0;
-	int track = 0, fd, ret, c;
+	bool track = false;
+	const struct arg args[] = {
+		{ "track", .on = &track },
+		{ "count", .num = &count, .what = "a number" },
+	};
+	int fd, ret;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 't')
-			track = 1;
-		else if (c == 'c' && !parse_u64(optarg, &count))
-			continue;
-		else if (c == 'c')
-			return fail(EXIT_USAGE, "watch: --count needs a number, not '%s'", optarg);
-		else if (c == 'h')
-			return sub_usage("watch", stdout, 0);
-		else
-			return bad_opt("watch", argv);
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, "watch: unexpected '%s'", argv[optind]);
+	ret = parse_args(argc, argv, "watch", args, ARRAY_SIZE(args));
+	if (ret >= 0)
+		return ret;
 	ret = open_dev(O_RDWR, &fd);
 	if (ret)
 		return ret;
@@ -244,28 +250,18 @@ static int cmd_watch(int argc, char **argv)
 
 static int cmd_trigger(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "min", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t min = 0;
-	int fd, ret, c;
+	int fd, ret;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return sub_usage("trigger", stdout, 0);
-		if (c != 'm')
-			return bad_opt("trigger", argv);
-		if (parse_u64(optarg, &min))
-			return fail(EXIT_USAGE, "trigger: --min needs a number, not '%s'", optarg);
-		/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
-		if (min > (unsigned long)-1)
-			return fail(EXIT_USAGE, "trigger: --min %s does not fit this system's %zu-bit ioctl argument",
-				    optarg, sizeof(unsigned long) * 8);
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, "trigger: unexpected '%s'", argv[optind]);
+	const struct arg args[] = { { "min", .num = &min, .what = "a number" } };
+
+	ret = parse_args(argc, argv, "trigger", args, ARRAY_SIZE(args));
+	if (ret >= 0)
+		return ret;
+	/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
+	if (min > (unsigned long)-1)
+		return fail(EXIT_USAGE, "trigger: --min %" PRIu64 " does not fit this system's %zu-bit ioctl argument",
+			    min, sizeof(unsigned long) * 8);
 	ret = open_dev(O_RDONLY, &fd);
 	if (ret)
 		return ret;
@@ -280,24 +276,14 @@ static int cmd_trigger(int argc, char **argv)
 
 static int cmd_wait(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	uint64_t timeout = DEFAULT_WAIT_MS;
-	int fd, ret, c;
+	int fd, ret;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 'h')
-			return sub_usage("wait", stdout, 0);
-		if (c != 't')
-			return bad_opt("wait", argv);
-		if (parse_u64(optarg, &timeout))
-			return fail(EXIT_USAGE, "wait: --timeout needs milliseconds, not '%s'", optarg);
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, "wait: unexpected '%s'", argv[optind]);
+	const struct arg args[] = { { "timeout", .num = &timeout, .what = "milliseconds" } };
+
+	ret = parse_args(argc, argv, "wait", args, ARRAY_SIZE(args));
+	if (ret >= 0)
+		return ret;
 	ret = open_dev(O_RDWR | O_NONBLOCK, &fd);
 	if (ret)
 		return ret;
@@ -348,28 +334,17 @@ static void print_why(const char *why, bool json)
 
 static int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum sysgenid_backend backend;
 	bool json = false, have_flags, have_gen;
+	const struct arg args[] = { { "json", .on = &json } };
 	const char *why = "";
 	uint32_t flags = 0;
 	uint64_t gen = 0;
-	int ret, c, vdso;
+	int ret, vdso;
 
-	while ((c = next_opt(argc, argv, opts)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'h')
-			return sub_usage("status", stdout, 0);
-		else
-			return bad_opt("status", argv);
-	}
-	if (optind < argc)
-		return fail(EXIT_USAGE, "status: unexpected '%s'", argv[optind]);
+	ret = parse_args(argc, argv, "status", args, ARRAY_SIZE(args));
+	if (ret >= 0)
+		return ret;
 
 #ifdef SYSGENID_VDSO_GETTER
 	vdso = !!sysgenid_vdso_sym(SYSGENID_VDSO_GETTER, SYSGENID_VDSO_VERSION);
