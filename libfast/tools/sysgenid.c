@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/sysgenid.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -116,16 +117,22 @@ static int parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 
+	/* strtoull() would take leading blanks and a sign. */
+	if (*s < '0' || *s > '9')
+		return -1;
 	errno = 0;
 	*out = strtoull(s, &end, 0);
-	return errno || !*s || *end || *s == '-' ? -1 : 0;
+	return errno || *end ? -1 : 0;
 }
 
-/* One option of a subcommand: a flag that sets *@on, or a number for *@num. */
+/*
+ * One option of a subcommand: a flag that sets *@on, or a number for *@num
+ * (@max at most, when not 0).
+ */
 struct arg {
 	const char *name;
 	bool *on;
-	uint64_t *num;
+	uint64_t *num, max;
 	const char *what;	/* a number: what "--name needs ..." asks for */
 };
 
@@ -142,7 +149,9 @@ static int parse_args(int argc, char **argv, const char *cmd, const struct arg *
 	struct option opts[MAX_ARGS + 2] = { { "help", no_argument, NULL, 'h' } };
 	int i, c;
 
-	for (i = 0; i < nargs && i < MAX_ARGS; i++)
+	if (nargs > MAX_ARGS)
+		return fail(EXIT_ERROR, "%s: %d options, MAX_ARGS is %d", cmd, nargs, MAX_ARGS);
+	for (i = 0; i < nargs; i++)
 		opts[i + 1] = (struct option){ args[i].name,
 					       args[i].num ? required_argument : no_argument,
 					       NULL, i };
@@ -157,7 +166,8 @@ static int parse_args(int argc, char **argv, const char *cmd, const struct arg *
 		}
 		if (args[c].on)
 			*args[c].on = true;
-		else if (parse_u64(optarg, args[c].num))
+		else if (parse_u64(optarg, args[c].num) ||
+			 (args[c].max && *args[c].num > args[c].max))
 			return fail(EXIT_USAGE, "%s: --%s needs %s, not '%s'", cmd, args[c].name,
 				    args[c].what, optarg);
 	}
@@ -251,17 +261,17 @@ static int cmd_watch(int argc, char **argv)
 static int cmd_trigger(int argc, char **argv)
 {
 	uint64_t min = 0;
+	/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
+	const struct arg args[] = {
+		{ "min", .num = &min, .max = ULONG_MAX,
+		  .what = ULONG_MAX > UINT32_MAX ? "a number" :
+			  "a number below 2^32 (the ioctl's unsigned long)" },
+	};
 	int fd, ret;
-
-	const struct arg args[] = { { "min", .num = &min, .what = "a number" } };
 
 	ret = parse_args(argc, argv, "trigger", args, ARRAY_SIZE(args));
 	if (ret >= 0)
 		return ret;
-	/* The ioctl takes an unsigned long: 32 bits on 32-bit systems. */
-	if (min > (unsigned long)-1)
-		return fail(EXIT_USAGE, "trigger: --min %" PRIu64 " does not fit this system's %zu-bit ioctl argument",
-			    min, sizeof(unsigned long) * 8);
 	ret = open_dev(O_RDONLY, &fd);
 	if (ret)
 		return ret;
