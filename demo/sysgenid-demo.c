@@ -303,7 +303,6 @@ static void wait_for(const char *name, const char *key, uint64_t value)
 	exit(1);
 }
 
-/* Ask the generators for their next bytes and print them. */
 /*
  * Tell the host the guest is ready to be snapshotted; return with this
  * copy's role once the host has resumed it (the line comes after QMP cont).
@@ -317,6 +316,7 @@ static void snapshot_point(char *role, size_t len)
 	role[strcspn(role, "\r\n")] = 0;
 }
 
+/* Ask the generators for their next bytes and print them. */
 static void sample(const char *prefix, unsigned int round, pid_t library, pid_t naive)
 {
 	char line[256];
