@@ -253,14 +253,12 @@ static enum test_result bcase_start(void)
 
 static enum test_result child_backend_agrees(void)
 {
-	enum test_result res = bcase_start();
 	struct sysgenid_cookie cookie;
 	uint64_t raw, gen;
 	bool loads;
 	int fds;
 
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(bcase_start());
 
 	fds = count_fds_to(DEV);
 	CHECK(fds == bcase->dev_fds, "%d descriptors of " DEV " held, want %d", fds,
@@ -299,13 +297,11 @@ static enum test_result child_backend_agrees(void)
  */
 static enum test_result child_backend_seccomp(void)
 {
-	enum test_result res = bcase_start();
 	struct sysgenid_cookie cookie;
 	uint64_t raw, gen;
 	int i;
 
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(bcase_start());
 	if (!HAVE_TEST_SECCOMP)
 		SKIP("no seccomp filter for this architecture");
 
@@ -359,14 +355,12 @@ static void *storm_reader(void *arg)
 
 static enum test_result child_backend_storm(void)
 {
-	enum test_result res = bcase_start();
 	pthread_t readers[STORM_READERS];
 	struct sysgenid_cookie cookie;
 	uint64_t final;
 	int fd, i;
 
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(bcase_start());
 	REQUIRE_TRIGGER();
 
 	CHECK(sysgenid_cookie_init(&cookie) == 0, "cookie");

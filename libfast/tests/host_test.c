@@ -404,15 +404,13 @@ static void standin_bump(uint64_t gen)
 
 static enum test_result child_standin_mmap(void)
 {
-	enum test_result res = standin_setup(77);
 	struct sysgenid_cookie cookie;
 	enum sysgenid_backend which;
 	const char *why;
 	uint64_t gen = 0;
 	int fds, i;
 
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(standin_setup(77));
 	unsetenv("SYSGENID_BACKEND");
 	CHECK(sysgenid_backend(&which, &why) == 0, "init failed: %s", why);
 	diag("why: %s", why);
@@ -445,13 +443,11 @@ static enum test_result child_standin_mmap(void)
 
 static enum test_result child_standin_ioctl(void)
 {
-	enum test_result res = standin_setup(5);
 	enum sysgenid_backend which;
 	const char *why;
 	int ret;
 
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(standin_setup(5));
 	setenv("SYSGENID_BACKEND", "ioctl", 1);
 	ret = sysgenid_backend(&which, &why);
 	diag("why: %s", why);

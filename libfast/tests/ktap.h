@@ -75,6 +75,14 @@ static void diag(const char *fmt, ...)
 		}								\
 	} while (0)
 
+/* Go on if @expr, a helper's result, passed; else return it from the case. */
+#define REQUIRE_PASS(expr)							\
+	do {									\
+		enum test_result require_res = (expr);				\
+		if (require_res != TEST_PASS)					\
+			return require_res;					\
+	} while (0)
+
 #define SKIP(...)								\
 	do {									\
 		snprintf(skip_reason, sizeof(skip_reason), __VA_ARGS__);	\

@@ -171,13 +171,10 @@ static enum test_result backend_agrees(void)
 	const struct backend_case *bcase = test_arg;
 	struct sglazy src;
 	uint64_t gen = 0, raw = 0;
-	enum test_result res;
 	int fd;
 
 	REQUIRE_BACKEND(bcase);
-	res = start(&src, NULL, bcase);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(start(&src, NULL, bcase));
 
 	CHECK(raw_get(&raw) == 0, "SYSGENID_GET_GENERATION failed");
 	errno = EDOM;
@@ -207,15 +204,12 @@ static enum test_result backend_bumps_once(void)
 	const struct backend_case *bcase = test_arg;
 	struct sglazy_mark mark;
 	struct sglazy src;
-	enum test_result res;
 	uint64_t raw = 0;
 	int i;
 
 	REQUIRE_BACKEND(bcase);
 	REQUIRE_TRIGGER();
-	res = start(&src, &mark, bcase);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(start(&src, &mark, bcase));
 
 	CHECK(!sglazy_changed(&src, &mark), "changed without a bump");
 	CHECK(!sglazy_check(&src, &mark), "check without a bump");
@@ -242,16 +236,13 @@ static enum test_result child_backend_no_syscall(void)
 	const struct backend_case *bcase = test_arg;
 	struct sglazy_mark mark;
 	struct sglazy src;
-	enum test_result res;
 	uint64_t gen = 0;
 	int i;
 
 	REQUIRE_BACKEND(bcase);
 	if (!HAVE_TEST_SECCOMP)
 		SKIP("no seccomp filter for this architecture");
-	res = start(&src, &mark, bcase);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(start(&src, &mark, bcase));
 #if HAVE_TEST_SECCOMP
 	CHECK(seccomp_allow_only_write_exit() == 0, "cannot install the seccomp filter");
 #endif
@@ -267,16 +258,13 @@ static enum test_result child_ioctl_failure(void)
 {
 	struct sglazy_mark mark;
 	struct sglazy src;
-	enum test_result res;
 	const struct backend_case *bcase = test_arg;
 	uint64_t gen = 0;
 
 	REQUIRE_BACKEND(bcase);
 	if (!HAVE_TEST_SECCOMP)
 		SKIP("no seccomp filter for this architecture");
-	res = start(&src, &mark, bcase);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(start(&src, &mark, bcase));
 #if HAVE_TEST_SECCOMP
 	CHECK(seccomp_fail_syscall(SYS_ioctl, EIO) == 0, "cannot install the seccomp filter");
 #endif
@@ -441,7 +429,6 @@ static enum test_result test_across_2_32(void)
 {
 	struct sglazy src[3];
 	struct sglazy_mark mark[3];
-	enum test_result res;
 	uint64_t raw = 0;
 	int i, n = 0;
 
@@ -453,24 +440,18 @@ static enum test_result test_across_2_32(void)
 	for (i = 0; i < 3; i++) {
 		if (backends[i].want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)
 			continue;
-		res = start(&src[n], &mark[n], &backends[i]);
-		if (res != TEST_PASS)
-			return res;
+		REQUIRE_PASS(start(&src[n], &mark[n], &backends[i]));
 		n++;
 	}
 
 	if (raw < 0xffffffffU) {
 		CHECK(trigger(0xffffffffUL) == 0, "trigger to 2^32 - 1");
-		res = check_sources(src, mark, n, 0xffffffffU);
-		if (res != TEST_PASS)
-			return res;
+		REQUIRE_PASS(check_sources(src, mark, n, 0xffffffffU));
 	}
 	CHECK(trigger(0) == 0, "trigger");
 	CHECK(raw_get(&raw) == 0 && raw > 0xffffffffU, "generation %#llx",
 	      (unsigned long long)raw);
-	res = check_sources(src, mark, n, raw);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(check_sources(src, mark, n, raw));
 	diag("%d backends agree at %#llx", n, (unsigned long long)raw);
 	for (i = 0; i < n; i++)
 		sglazy_fini(&src[i]);
@@ -482,7 +463,6 @@ static enum test_result test_fork(void)
 {
 	struct sglazy src[3];
 	struct sglazy_mark mark[3];
-	enum test_result res;
 	int i, n = 0, status;
 	pid_t pid;
 
@@ -491,9 +471,7 @@ static enum test_result test_fork(void)
 	for (i = 0; i < 3; i++) {
 		if (backends[i].want == SGLAZY_BACKEND_VDSO && !HAVE_VDSO_GETTER)
 			continue;
-		res = start(&src[n], &mark[n], &backends[i]);
-		if (res != TEST_PASS)
-			return res;
+		REQUIRE_PASS(start(&src[n], &mark[n], &backends[i]));
 		n++;
 	}
 
@@ -549,15 +527,12 @@ static enum test_result hide_device(int *trigger_fd)
  */
 static enum test_result child_fail_open(void)
 {
-	enum test_result res;
 	struct sglazy_mark mark;
 	struct sglazy src;
 	uint64_t gen = 0;
 	int fd, i, ret;
 
-	res = hide_device(&fd);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(hide_device(&fd));
 	errno = EDOM;
 	ret = sglazy_init(&src, SGLAZY_FAIL_OPEN | SGLAZY_NO_VDSO);
 	CHECK(errno == EDOM, "errno %d", errno);
@@ -583,14 +558,11 @@ static enum test_result child_fail_open(void)
 
 static enum test_result child_fail_closed(void)
 {
-	enum test_result res;
 	struct sglazy_mark mark;
 	struct sglazy src;
 	int fd, i, ret;
 
-	res = hide_device(&fd);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(hide_device(&fd));
 	ret = sglazy_init(&src, SGLAZY_FAIL_CLOSED | SGLAZY_NO_VDSO);
 	CHECK(ret == -ENOENT, "sglazy_init = %d, want -ENOENT", ret);
 	CHECK(sglazy_backend(&src) == SGLAZY_BACKEND_NONE, "a backend");
@@ -606,14 +578,11 @@ static enum test_result child_fail_closed(void)
 /* A container without the node: the vDSO still serves, flags unknown. */
 static enum test_result child_no_node(void)
 {
-	enum test_result res;
 	struct sglazy_mark mark = { 0 };
 	struct sglazy src;
 	int fd, ret;
 
-	res = hide_device(&fd);
-	if (res != TEST_PASS)
-		return res;
+	REQUIRE_PASS(hide_device(&fd));
 	ret = sglazy_init(&src, SGLAZY_FAIL_CLOSED);
 	if (!HAVE_VDSO_GETTER || fd < 0) {
 		/* No getter here, or a kernel without SysGenID: nothing serves. */
