@@ -287,9 +287,8 @@ static int cmd_trigger(int argc, char **argv)
 static int cmd_wait(int argc, char **argv)
 {
 	uint64_t timeout = DEFAULT_WAIT_MS;
-	int fd, ret;
-
 	const struct arg args[] = { { "timeout", .num = &timeout, .what = "milliseconds" } };
+	int fd, ret;
 
 	ret = parse_args(argc, argv, "wait", args, ARRAY_SIZE(args));
 	if (ret >= 0)
