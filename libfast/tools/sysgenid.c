@@ -81,7 +81,7 @@ static int usage(FILE *f, int code)
 	unsigned int i;
 
 	fprintf(f, "usage: sysgenid [--version | --help] COMMAND [OPTIONS]\n\ncommands:\n");
-	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		fprintf(f, "  %-8s %-22s %s\n", subcommands[i].name, subcommands[i].args,
 			subcommands[i].help);
 	fprintf(f, "\n'sysgenid COMMAND --help' for one command; man 1 sysgenid for all.\n");
@@ -92,7 +92,7 @@ static int sub_usage(const char *name, FILE *f, int code)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(subcommands); i++)
 		if (!strcmp(subcommands[i].name, name))
 			fprintf(f, "usage: sysgenid %s %s\n  %s\n", name, subcommands[i].args,
 				subcommands[i].help);
